@@ -1,0 +1,34 @@
+"""Errors that lorakit raises on purpose.
+
+Every error a user can cause (a bad file, a bad option, an adapter that does not fit) is a
+`LorakitError` with a one-line message that names the file, line, question id or option at fault
+and says what would be valid. The command line prints that line and exits non-zero; the Python API
+lets it propagate, so notebooks show the same message.
+
+Example:
+    >>> try:
+    ...     raise ConfigError("--rank must be a positive integer, got 0")
+    ... except LorakitError as e:
+    ...     print(e)
+    --rank must be a positive integer, got 0
+"""
+
+
+class LorakitError(Exception):
+    """Base class of every error lorakit raises for bad input."""
+
+
+class ConfigError(LorakitError, ValueError):
+    """A bad option or configuration value (rank, alpha, dropout, target modules, task)."""
+
+
+class DataError(LorakitError, ValueError):
+    """A data file that cannot be read or does not follow its task's format."""
+
+
+class AdapterError(LorakitError):
+    """An adapter directory that is missing, damaged or made for another model or task."""
+
+
+class TrainingError(LorakitError, RuntimeError):
+    """Training that cannot go on (for example a loss that is not finite)."""
