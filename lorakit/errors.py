@@ -32,3 +32,7 @@ class AdapterError(LorakitError):
 
 class TrainingError(LorakitError, RuntimeError):
     """Training that cannot go on (for example a loss that is not finite)."""
+
+
+class MergeError(LorakitError, RuntimeError):
+    """A merge or unmerge that would apply the LoRA update twice, or remove one that is not there."""

@@ -1,0 +1,27 @@
+# Two jobs for a fresh machine, each doing its own set-up:
+#   make lab    set up .venv and open the course in JupyterLab
+#   make test   set up .venv and run the test suite (what CI runs)
+PYTHON ?= python3
+VENV   ?= .venv
+TORCH  ?= torch==2.13.0
+BIN     = $(VENV)/bin
+
+.PHONY: lab test setup demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# torch first, pinned, so that no later requirement pulls a different build.
+setup: $(BIN)/python
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -m pip install -q -e ".[dev,lab]"
+
+lab: setup
+	cd notebooks && ../$(BIN)/jupyter lab
+
+test: setup
+	HF_HUB_OFFLINE=1 LORAKIT_FAST=1 $(BIN)/python -m pytest -q lorakit tests
+
+clean:
+	rm -rf $(VENV) build *.egg-info

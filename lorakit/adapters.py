@@ -1,0 +1,177 @@
+"""Save and load LoRA adapters in peft's on-disk format.
+
+An adapter directory holds two files, exactly as `peft.PeftModel.save_pretrained` writes them:
+
+    adapter_config.json          r, lora_alpha, target_modules, modules_to_save, ... (peft's names)
+    adapter_model.safetensors    base_model.model.<module path>.lora_A.weight   (r, d_in)
+                                 base_model.model.<module path>.lora_B.weight   (d_out, r)
+                                 base_model.model.<head path>.weight / .bias    (modules_to_save)
+
+So `peft.PeftModel.from_pretrained(base, path)` loads a lorakit adapter, and `load_adapter` loads one
+that peft saved. Weights are read with safetensors only: nothing is ever unpickled.
+"""
+import json
+from pathlib import Path
+
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save
+
+from ._io import atomic_write_bytes, write_json
+from .errors import AdapterError, ConfigError
+from .lora import LoraConfig, apply_lora, lora_layers
+
+CONFIG_NAME = "adapter_config.json"
+WEIGHTS_NAME = "adapter_model.safetensors"
+PREFIX = "base_model.model."
+
+REQUIRED = ("peft_type", "r", "lora_alpha", "target_modules")
+# Every field peft's LoraConfig has written (0.10 to 0.21); those not in UNSUPPORTED are ignored.
+KNOWN = set(REQUIRED) | {
+    "task_type", "auto_mapping", "peft_version", "base_model_name_or_path", "revision",
+    "inference_mode", "exclude_modules", "lora_dropout", "fan_in_fan_out", "bias", "use_rslora",
+    "modules_to_save", "init_lora_weights", "layers_to_transform", "layers_pattern", "rank_pattern",
+    "alpha_pattern", "megatron_config", "megatron_core", "trainable_token_indices", "loftq_config",
+    "eva_config", "corda_config", "lora_ga_config", "use_dora", "velora_config",
+    "alora_invocation_tokens", "use_qalora", "qalora_group_size", "monteclora_config",
+    "layer_replication", "runtime_config", "lora_bias", "target_parameters", "use_bdlora",
+    "arrow_config", "kasa_config", "ensure_weight_tying"}
+# Fields whose non-default values change the model in ways lorakit does not implement.
+UNSUPPORTED = {"use_dora": False, "bias": "none", "lora_bias": False, "layers_to_transform": None,
+               "rank_pattern": {}, "alpha_pattern": {}, "layer_replication": None,
+               "target_parameters": None, "exclude_modules": None, "trainable_token_indices": None}
+
+
+def adapter_state_dict(model):
+    """The tensors an adapter holds, under peft's key names (LoRA weights and modules_to_save)."""
+    config = model.lora_config
+    state = {}
+    for name, layer in lora_layers(model).items():
+        state[f"{PREFIX}{name}.lora_A.weight"] = layer.lora_A.weight
+        state[f"{PREFIX}{name}.lora_B.weight"] = layer.lora_B.weight
+    for name, module in model.named_modules():
+        if name and config.modules_to_save and _is_saved(name, config.modules_to_save):
+            for pname, p in module.named_parameters():
+                state[f"{PREFIX}{name}.{pname}"] = p
+    return {k: v.detach().float().contiguous().cpu() for k, v in state.items()}
+
+
+def _is_saved(name, modules_to_save):
+    return any(name == m or name.endswith("." + m) for m in modules_to_save)
+
+
+def save_adapter(model, path, base_model_name_or_path=None, task_type=None):
+    """Write `model`'s adapter to the folder `path` in peft's format (each file written atomically).
+
+    Example:
+        >>> import tempfile, torch.nn as nn
+        >>> from lorakit import apply_lora
+        >>> net = apply_lora(nn.Sequential(nn.Linear(4, 4)), ["0"], r=2)
+        >>> folder = tempfile.mkdtemp(); save_adapter(net, folder)
+        >>> sorted(p.name for p in Path(folder).iterdir())
+        ['adapter_config.json', 'adapter_model.safetensors']
+    """
+    if not hasattr(model, "lora_config"):
+        raise AdapterError("this model has no LoRA layers to save; call apply_lora first")
+    if any(layer.merged for layer in lora_layers(model).values()):
+        raise AdapterError("the model is merged; call unmerge_lora before saving its adapter")
+    path = Path(path)
+    config = model.lora_config
+    atomic_write_bytes(path / WEIGHTS_NAME, save(adapter_state_dict(model)))
+    write_json(path / CONFIG_NAME, {
+        "peft_type": "LORA", "task_type": task_type,
+        "base_model_name_or_path": base_model_name_or_path,
+        "r": config.r, "lora_alpha": config.lora_alpha, "lora_dropout": config.lora_dropout,
+        "target_modules": config.target_modules, "modules_to_save": config.modules_to_save,
+        "use_rslora": config.use_rslora, "fan_in_fan_out": config.fan_in_fan_out,
+        "bias": "none", "init_lora_weights": True, "inference_mode": True})
+
+
+def read_adapter_config(path):
+    """Read and check `path/adapter_config.json`; returns (LoraConfig, the raw dict)."""
+    file = Path(path) / CONFIG_NAME
+    if not Path(path).is_dir():
+        raise AdapterError(f"{path}: no such adapter folder")
+    if not file.is_file():
+        raise AdapterError(f"{path}: holds no adapter ({CONFIG_NAME} is missing)")
+    try:
+        raw = json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise AdapterError(f"{file}: not valid JSON ({e})") from None
+    if not isinstance(raw, dict):
+        raise AdapterError(f"{file}: expected a JSON object, got {type(raw).__name__}")
+    missing = [k for k in REQUIRED if k not in raw]
+    if missing:
+        raise AdapterError(f"{file}: missing field(s) {', '.join(missing)}")
+    unknown = sorted(set(raw) - KNOWN)
+    if unknown:
+        raise AdapterError(f"{file}: unknown field(s) {', '.join(unknown)}; "
+                           f"is it a LoRA adapter_config.json from peft or lorakit?")
+    if raw["peft_type"] != "LORA":
+        raise AdapterError(f"{file}: peft_type is {raw['peft_type']!r}; lorakit loads only 'LORA'")
+    for key, default in UNSUPPORTED.items():
+        if raw.get(key) is not None and raw[key] != default:
+            raise AdapterError(f"{file}: {key}={raw[key]!r} is not supported by lorakit "
+                               f"(supported: {default!r})")
+    target = raw["target_modules"]
+    if not (isinstance(target, str) or (isinstance(target, list) and target)):
+        raise AdapterError(f"{file}: target_modules must be a list of names or a regex, got {target!r}")
+    config = LoraConfig(r=raw["r"], lora_alpha=raw["lora_alpha"], target_modules=target,
+                        lora_dropout=raw.get("lora_dropout") or 0.0,
+                        use_rslora=bool(raw.get("use_rslora")),
+                        modules_to_save=raw.get("modules_to_save") or None,
+                        fan_in_fan_out=bool(raw.get("fan_in_fan_out")))
+    return config, raw
+
+
+def read_adapter_weights(path):
+    """The tensors of `path/adapter_model.safetensors`, or an AdapterError if damaged."""
+    file = Path(path) / WEIGHTS_NAME
+    if not file.is_file():
+        raise AdapterError(f"{path}: holds no adapter weights ({WEIGHTS_NAME} is missing)")
+    try:
+        return load_file(file)
+    except (SafetensorError, OSError, ValueError) as e:
+        raise AdapterError(f"{file}: damaged or truncated safetensors file ({e})") from None
+
+
+def load_adapter(model, path):
+    """Add the adapter saved in `path` (by lorakit or peft) to `model` and return it.
+
+    `model` is a base model (LoRA is applied from the adapter's config) or one that already has
+    matching LoRA layers. Every tensor must fit: a key that the model lacks, or a shape made for
+    another base model, raises AdapterError naming it.
+
+    Example:
+        >>> import tempfile, torch, torch.nn as nn
+        >>> from lorakit import apply_lora
+        >>> _ = torch.manual_seed(0); net = apply_lora(nn.Sequential(nn.Linear(4, 4)), ["0"], r=2)
+        >>> folder = tempfile.mkdtemp(); save_adapter(net, folder)
+        >>> again = load_adapter(nn.Sequential(nn.Linear(4, 4)), folder)
+        >>> torch.equal(again[0].lora_A.weight, net[0].lora_A.weight)
+        True
+    """
+    config, _ = read_adapter_config(path)
+    tensors = read_adapter_weights(path)
+    if not lora_layers(model):
+        try:
+            apply_lora(model, config.target_modules, r=config.r, lora_alpha=config.lora_alpha,
+                       lora_dropout=config.lora_dropout, use_rslora=config.use_rslora,
+                       modules_to_save=config.modules_to_save)
+        except ConfigError as e:
+            raise AdapterError(f"{path}: adapter does not fit this model: {e}") from None
+    params = {PREFIX + k: p for k, p in model.named_parameters()}
+    expected = set(adapter_state_dict(model))
+    missing, unexpected = sorted(expected - set(tensors)), sorted(set(tensors) - set(params))
+    if unexpected or missing:
+        key = (unexpected or missing)[0]
+        what = "has a tensor the model lacks" if unexpected else "lacks a tensor the model needs"
+        raise AdapterError(f"{Path(path) / WEIGHTS_NAME}: {what}: {key} "
+                           f"(was the adapter made for another base model?)")
+    for key, value in tensors.items():
+        target = params[key]
+        if target.shape != value.shape:
+            raise AdapterError(f"{Path(path) / WEIGHTS_NAME}: {key} has shape {tuple(value.shape)} "
+                               f"but this model needs {tuple(target.shape)}; the adapter was made "
+                               f"for another base model or label set")
+        target.data.copy_(value.to(target.dtype))
+    return model

@@ -1,0 +1,275 @@
+"""LoRA from scratch: a layer that wraps a frozen Linear, and functions that put it into a model.
+
+LoRA (Hu et al., 2021, eq. 3) keeps a pretrained weight W0 (d_out x d_in) frozen and learns a
+low-rank update:
+
+    h = W0 x + (lora_alpha / r) * B A x        A: (r, d_in), B: (d_out, r)
+
+A starts random (Kaiming-uniform, as peft and loralib), B starts at zero, so at step 0 the model is
+exactly the pretrained one. rsLoRA (Kalajdzievski, 2023) scales by lora_alpha / sqrt(r) instead.
+After training, B A can be merged into W0, so inference costs nothing extra.
+
+Design: we wrap rather than subclass (`LoRALinear(base, ...)` keeps the original layer as
+`base_layer`), use peft's names (`lora_A`, `lora_B`, `r`, `lora_alpha`, `scaling`) so that a learner
+can move to peft without translating, and merge only when `merge()` is called.
+"""
+import math
+import re
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from .errors import ConfigError, MergeError
+
+try:  # GPT-2 style layers store the weight as (d_in, d_out) and compute x @ W + b.
+    from transformers.pytorch_utils import Conv1D
+except ImportError:  # pragma: no cover - transformers is a dependency, but the layer works without it
+    Conv1D = ()
+
+# Output layers of the task heads: "all-linear" never adapts them (they are trained whole instead).
+HEAD_NAMES = ("classifier", "qa_outputs", "score", "lm_head")
+
+
+def check_lora_options(r, lora_alpha, lora_dropout=0.0):
+    """Raise ConfigError unless r is a positive int, lora_alpha > 0 and 0 <= lora_dropout < 1.
+
+    >>> check_lora_options(8, 16, 0.1)
+    >>> check_lora_options(0, 16)
+    Traceback (most recent call last):
+    lorakit.errors.ConfigError: rank r must be a positive integer, got 0
+    """
+    if isinstance(r, bool) or not isinstance(r, int) or r <= 0:
+        raise ConfigError(f"rank r must be a positive integer, got {r!r}")
+    if not isinstance(lora_alpha, (int, float)) or not lora_alpha > 0:
+        raise ConfigError(f"lora_alpha must be a number > 0, got {lora_alpha!r}")
+    if not isinstance(lora_dropout, (int, float)) or not 0 <= lora_dropout < 1:
+        raise ConfigError(f"lora_dropout must be in [0, 1), got {lora_dropout!r}")
+
+
+class LoRALinear(nn.Module):
+    """A frozen `nn.Linear` (or GPT-2 `Conv1D`) plus a trainable low-rank update.
+
+    Args:
+        base: the layer to adapt; it is kept, frozen, as `self.base_layer`.
+        r: rank of the update.
+        lora_alpha: scale numerator; `scaling = lora_alpha / r` (or `/ sqrt(r)` with rsLoRA).
+        lora_dropout: dropout applied to the input of the LoRA path only.
+        use_rslora: scale by lora_alpha / sqrt(r) (rank-stabilised LoRA).
+
+    Example:
+        >>> layer = LoRALinear(nn.Linear(6, 4), r=2, lora_alpha=4)
+        >>> layer.lora_A.weight.shape, layer.lora_B.weight.shape, layer.scaling
+        (torch.Size([2, 6]), torch.Size([4, 2]), 2.0)
+        >>> x = torch.randn(3, 6)
+        >>> torch.equal(layer(x), layer.base_layer(x))  # B = 0: starts at the pretrained model
+        True
+    """
+
+    def __init__(self, base, r, lora_alpha, lora_dropout=0.0, use_rslora=False):
+        super().__init__()
+        check_lora_options(r, lora_alpha, lora_dropout)
+        if not isinstance(base, (nn.Linear, Conv1D)):
+            raise ConfigError(f"LoRALinear wraps nn.Linear or Conv1D layers, got {type(base).__name__}")
+        self.base_layer = base
+        self.fan_in_fan_out = not isinstance(base, nn.Linear)  # Conv1D: weight is (d_in, d_out)
+        d_out, d_in = self.base_weight_shape()
+        self.in_features, self.out_features = d_in, d_out
+        self.r, self.lora_alpha, self.use_rslora = r, lora_alpha, use_rslora
+        self.scaling = lora_alpha / (math.sqrt(r) if use_rslora else r)
+        self.lora_dropout = nn.Dropout(lora_dropout) if lora_dropout > 0 else nn.Identity()
+        weight = base.weight
+        self.lora_A = nn.Linear(d_in, r, bias=False, device=weight.device)   # A: (r, d_in)
+        self.lora_B = nn.Linear(r, d_out, bias=False, device=weight.device)  # B: (d_out, r)
+        nn.init.kaiming_uniform_(self.lora_A.weight, a=math.sqrt(5))
+        nn.init.zeros_(self.lora_B.weight)
+        for p in base.parameters():
+            p.requires_grad_(False)
+        self.merged = False
+
+    def base_weight_shape(self):
+        """(d_out, d_in) of the wrapped layer, whatever its storage layout."""
+        shape = tuple(self.base_layer.weight.shape)
+        return shape[::-1] if self.fan_in_fan_out else shape
+
+    def get_delta_weight(self):
+        """The update (lora_alpha / r) B A, shaped like the base weight. (d_out, d_in) for Linear."""
+        delta = (self.lora_B.weight @ self.lora_A.weight) * self.scaling  # (d_out, d_in)
+        return delta.T if self.fan_in_fan_out else delta
+
+    def forward(self, x):  # x: (..., d_in)
+        result = self.base_layer(x)  # (..., d_out)
+        if self.merged:
+            return result
+        lora_x = self.lora_dropout(x).to(self.lora_A.weight.dtype)
+        return result + (self.lora_B(self.lora_A(lora_x)) * self.scaling).to(result.dtype)
+
+    @torch.no_grad()
+    def merge(self):
+        """Add the update into the base weight: W0 <- W0 + (lora_alpha / r) B A."""
+        if self.merged:
+            raise MergeError("this LoRA layer is already merged; call unmerge() before merging again")
+        weight = self.base_layer.weight
+        weight += self.get_delta_weight().to(weight.dtype)
+        self.merged = True
+
+    @torch.no_grad()
+    def unmerge(self):
+        """Subtract the update again, restoring W0 (to floating-point rounding)."""
+        if not self.merged:
+            raise MergeError("this LoRA layer is not merged, so there is nothing to unmerge")
+        weight = self.base_layer.weight
+        weight -= self.get_delta_weight().to(weight.dtype)
+        self.merged = False
+
+    def extra_repr(self):
+        return f"r={self.r}, lora_alpha={self.lora_alpha}, scaling={self.scaling:g}, merged={self.merged}"
+
+
+@dataclass
+class LoraConfig:
+    """What `apply_lora` did to a model; stored on it as `model.lora_config` for `save_adapter`."""
+
+    r: int = 8
+    lora_alpha: float = 16
+    target_modules: object = field(default_factory=lambda: ["query", "value"])  # list or regex str
+    lora_dropout: float = 0.0
+    use_rslora: bool = False
+    modules_to_save: list = None
+    fan_in_fan_out: bool = False
+
+    def to_dict(self):
+        return asdict(self)
+
+
+def _matches(name, targets):
+    """peft's rule: a regex string must match the whole name; a list entry matches the name or its tail."""
+    if isinstance(targets, str):
+        return re.fullmatch(targets, name) is not None
+    return any(name == t or name.endswith("." + t) for t in targets)
+
+
+def linear_layer_names(model):
+    """Names of every nn.Linear / Conv1D in `model` (what `target_modules` can pick from).
+
+    >>> linear_layer_names(nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)))
+    ['0', '2']
+    """
+    return [n for n, m in model.named_modules() if isinstance(m, (nn.Linear, Conv1D)) and n]
+
+
+def find_target_modules(model, target_modules, modules_to_save=None):
+    """The names of the layers that `target_modules` selects, or a ConfigError that lists the choices.
+
+    `target_modules` is a list of names (a name matches a layer whose path ends with it), a regex
+    that must match a whole path, or "all-linear": every Linear except the task head.
+    """
+    names = linear_layer_names(model)
+    keep = modules_to_save or []
+    if target_modules == "all-linear":
+        chosen = [n for n in names if n.split(".")[-1] not in HEAD_NAMES and not _matches(n, keep)]
+    else:
+        if isinstance(target_modules, (list, tuple, set)) and not target_modules:
+            raise ConfigError("target_modules is empty: give layer names, a regex or 'all-linear'")
+        chosen = [n for n in names if _matches(n, target_modules)]
+    if not chosen:
+        short = sorted({n.split(".")[-1] for n in names})
+        raise ConfigError(f"target_modules {target_modules!r} matches no Linear layer; "
+                          f"this model has: {', '.join(short)}")
+    return chosen
+
+
+def _set_submodule(model, name, module):
+    parent_name, _, child = name.rpartition(".")
+    setattr(model.get_submodule(parent_name) if parent_name else model, child, module)
+
+
+def apply_lora(model, target_modules, r=8, lora_alpha=16, lora_dropout=0.0, use_rslora=False,
+               modules_to_save=None):
+    """Freeze `model`, wrap the chosen layers in LoRALinear, and keep `modules_to_save` trainable.
+
+    Works in place and returns the model. `modules_to_save` names modules (usually the task head,
+    e.g. ["classifier"]) that are trained in full and saved with the adapter.
+
+    Example:
+        >>> net = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> net = apply_lora(net, ["0"], r=2, modules_to_save=["2"])
+        >>> count_parameters(net)  # 2 * (8 + 8) LoRA + 8 * 2 + 2 head
+        (50, 122)
+    """
+    check_lora_options(r, lora_alpha, lora_dropout)
+    if any(isinstance(m, LoRALinear) for m in model.modules()):
+        raise ConfigError("this model already has LoRA layers; load a fresh base model first")
+    chosen = find_target_modules(model, target_modules, modules_to_save)
+    saved = _find_modules_to_save(model, modules_to_save)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for name in chosen:
+        base = model.get_submodule(name)
+        _set_submodule(model, name, LoRALinear(base, r, lora_alpha, lora_dropout, use_rslora))
+    for module in saved:
+        for p in module.parameters():
+            p.requires_grad_(True)
+    if target_modules == "all-linear":  # record what it resolved to, so peft picks the same layers
+        target_modules = sorted({n.split(".")[-1] for n in chosen})
+    model.lora_config = LoraConfig(
+        r=r, lora_alpha=lora_alpha, lora_dropout=lora_dropout, use_rslora=use_rslora,
+        target_modules=target_modules if isinstance(target_modules, str) else list(target_modules),
+        modules_to_save=list(modules_to_save) if modules_to_save else None,
+        fan_in_fan_out=any(m.fan_in_fan_out for m in lora_layers(model).values()))
+    return model
+
+
+def _find_modules_to_save(model, modules_to_save):
+    if not modules_to_save:
+        return []
+    found = [m for n, m in model.named_modules() if n and _matches(n, modules_to_save)]
+    if not found:
+        top = sorted({n.split(".")[-1] for n, _ in model.named_modules() if n})
+        raise ConfigError(f"modules_to_save {list(modules_to_save)} matches no module; "
+                          f"this model has: {', '.join(top)}")
+    return found
+
+
+def lora_layers(model):
+    """{name: LoRALinear} for every LoRA layer in `model`."""
+    return {n: m for n, m in model.named_modules() if isinstance(m, LoRALinear)}
+
+
+def merge_lora(model):
+    """Merge every LoRA layer of `model` (explicitly; `.eval()` never merges). Returns the model."""
+    for layer in lora_layers(model).values():
+        layer.merge()
+    return model
+
+
+def unmerge_lora(model):
+    """Undo `merge_lora`. Returns the model."""
+    for layer in lora_layers(model).values():
+        layer.unmerge()
+    return model
+
+
+def merge_and_unload(model):
+    """Merge the updates and put the plain base layers back: a model with no LoRA code left in it."""
+    for name, layer in lora_layers(model).items():
+        if not layer.merged:
+            layer.merge()
+        _set_submodule(model, name, layer.base_layer)
+    if hasattr(model, "lora_config"):
+        del model.lora_config
+    return model
+
+
+def count_parameters(model, print_report=False):
+    """(trainable, total) parameter counts; with print_report, print them as peft does.
+
+    >>> count_parameters(nn.Linear(4, 3))
+    (15, 15)
+    """
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in model.parameters())
+    if print_report:
+        print(f"trainable params: {trainable:,} || all params: {total:,} "
+              f"|| trainable%: {100 * trainable / max(total, 1):.4f}")
+    return trainable, total

