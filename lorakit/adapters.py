@@ -167,11 +167,11 @@ def load_adapter(model, path):
         what = "has a tensor the model lacks" if unexpected else "lacks a tensor the model needs"
         raise AdapterError(f"{Path(path) / WEIGHTS_NAME}: {what}: {key} "
                            f"(was the adapter made for another base model?)")
-    for key, value in tensors.items():
-        target = params[key]
-        if target.shape != value.shape:
+    for key, value in tensors.items():  # check every shape before changing any weight
+        if params[key].shape != value.shape:
             raise AdapterError(f"{Path(path) / WEIGHTS_NAME}: {key} has shape {tuple(value.shape)} "
-                               f"but this model needs {tuple(target.shape)}; the adapter was made "
-                               f"for another base model or label set")
-        target.data.copy_(value.to(target.dtype))
+                               f"but this model needs {tuple(params[key].shape)}; the adapter was "
+                               f"made for another base model or label set")
+    for key, value in tensors.items():
+        params[key].data.copy_(value.to(params[key].dtype))
     return model

@@ -1,0 +1,163 @@
+"""Invariants of LoRALinear and apply_lora on tiny models, checked against peft where it applies."""
+import math
+
+import pytest
+import torch
+from torch import nn
+
+import lorakit
+from lorakit import (ConfigError, LoRALinear, MergeError, apply_lora, count_parameters,
+                     lora_layers, merge_and_unload, merge_lora, unmerge_lora)
+from tiny import tiny_bert, tiny_gpt2
+
+SHAPES = [(4, 3), (16, 16), (24, 16)]
+
+
+def perturb_B(model, seed=1):
+    """Give every lora_B a random value, as training would, so merges change the weights."""
+    torch.manual_seed(seed)
+    for layer in lora_layers(model).values():
+        nn.init.normal_(layer.lora_B.weight, std=0.5)
+
+
+@pytest.mark.parametrize("d_in,d_out", SHAPES)
+@pytest.mark.parametrize("r", [1, 2, 8])
+def test_layer_shapes_init_and_scaling(d_in, d_out, r):
+    layer = LoRALinear(nn.Linear(d_in, d_out), r=r, lora_alpha=16)
+    assert layer.lora_A.weight.shape == (r, d_in)
+    assert layer.lora_B.weight.shape == (d_out, r)
+    assert torch.count_nonzero(layer.lora_B.weight) == 0
+    bound = 1 / math.sqrt(d_in)  # kaiming_uniform_(a=sqrt(5)) on a (r, d_in) weight
+    assert layer.lora_A.weight.abs().max() <= bound
+    assert layer.scaling == 16 / r
+    assert LoRALinear(nn.Linear(d_in, d_out), r=r, lora_alpha=16, use_rslora=True).scaling == 16 / math.sqrt(r)
+    x = torch.randn(5, d_in)
+    assert torch.equal(layer(x), layer.base_layer(x))
+
+
+def test_forward_is_the_lora_equation():
+    torch.manual_seed(0)
+    layer = LoRALinear(nn.Linear(6, 5), r=3, lora_alpha=6)
+    nn.init.normal_(layer.lora_B.weight)
+    x = torch.randn(4, 6)
+    W0, b = layer.base_layer.weight, layer.base_layer.bias
+    A, B = layer.lora_A.weight, layer.lora_B.weight
+    expected = x @ W0.T + b + (6 / 3) * x @ A.T @ B.T  # h = W0 x + (alpha/r) B A x
+    torch.testing.assert_close(layer(x), expected)
+
+
+def test_dropout_only_on_lora_path():
+    torch.manual_seed(0)
+    layer = LoRALinear(nn.Linear(6, 5), r=2, lora_alpha=2, lora_dropout=0.5).train()
+    x = torch.randn(4, 6)
+    assert torch.equal(layer(x), layer.base_layer(x))  # B = 0: dropout cannot leak into the base path
+
+
+@pytest.mark.parametrize("bad", [dict(r=0), dict(r=-2), dict(r=2.5), dict(lora_alpha=0),
+                                 dict(lora_alpha=-1), dict(lora_dropout=1.0), dict(lora_dropout=-0.1)])
+def test_bad_options_are_refused(bad):
+    options = dict(r=2, lora_alpha=4, lora_dropout=0.0) | bad
+    with pytest.raises(ConfigError, match=next(iter(bad))):
+        LoRALinear(nn.Linear(4, 4), **options)
+
+
+def test_only_lora_and_head_are_trainable_and_counts(inputs):
+    model = tiny_bert()
+    before = model(**inputs).logits
+    apply_lora(model, ["query", "value"], r=4, lora_alpha=8, modules_to_save=["classifier"])
+    torch.testing.assert_close(model(**inputs).logits, before, rtol=0, atol=0)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all(".lora_" in n or n.startswith("classifier.") for n in trainable)
+    layers = lora_layers(model)
+    assert len(layers) == 4
+    lora_count = sum(4 * (l.in_features + l.out_features) for l in layers.values())
+    head = sum(p.numel() for p in model.classifier.parameters())
+    assert count_parameters(model)[0] == lora_count + head
+
+
+@pytest.mark.parametrize("r", [1, 4, 8])
+def test_trainable_count_equals_peft(r):
+    from peft import LoraConfig, get_peft_model
+    ours = apply_lora(tiny_bert(), ["query", "value"], r=r, modules_to_save=["classifier"])
+    theirs = get_peft_model(tiny_bert(), LoraConfig(r=r, lora_alpha=16, target_modules=["query", "value"],
+                                                    modules_to_save=["classifier"]))
+    assert count_parameters(ours)[0] == theirs.get_nb_trainable_parameters()[0]
+
+
+@pytest.mark.parametrize("build", [tiny_bert, tiny_gpt2])
+def test_merge_and_unmerge(build, inputs):
+    target = ["c_attn"] if build is tiny_gpt2 else ["query", "value"]
+    model = apply_lora(build(), target, r=4)
+    perturb_B(model)
+    weights = {n: l.base_layer.weight.clone() for n, l in lora_layers(model).items()}
+    unmerged = model(**inputs).logits
+    merge_lora(model)
+    torch.testing.assert_close(model(**inputs).logits, unmerged, rtol=0, atol=1e-5)
+    with pytest.raises(MergeError, match="already merged"):
+        merge_lora(model)
+    unmerge_lora(model)
+    for name, layer in lora_layers(model).items():
+        torch.testing.assert_close(layer.base_layer.weight, weights[name], rtol=0, atol=1e-6)
+    with pytest.raises(MergeError, match="not merged"):
+        unmerge_lora(model)
+
+
+def test_eval_does_not_merge(inputs):
+    model = apply_lora(tiny_bert(), ["query"], r=2)
+    model.eval()
+    assert not any(l.merged for l in lora_layers(model).values())
+
+
+def test_merge_and_unload_gives_plain_model(inputs):
+    model = apply_lora(tiny_bert(), ["query", "value"], r=4)
+    perturb_B(model)
+    expected = model(**inputs).logits
+    plain = merge_and_unload(model)
+    assert not lora_layers(plain)
+    torch.testing.assert_close(plain(**inputs).logits, expected, rtol=0, atol=1e-5)
+
+
+def test_conv1d_gpt2_matches_peft(inputs):
+    from peft import LoraConfig, get_peft_model
+    ours = apply_lora(tiny_gpt2(), ["c_attn"], r=2, modules_to_save=["score"])
+    theirs = get_peft_model(tiny_gpt2(), LoraConfig(r=2, lora_alpha=16, target_modules=["c_attn"],
+                                                    fan_in_fan_out=True, modules_to_save=["score"]))
+    assert ours.lora_config.fan_in_fan_out
+    assert count_parameters(ours)[0] == theirs.get_nb_trainable_parameters()[0]
+    torch.testing.assert_close(ours(**inputs).logits, theirs(**inputs).logits)
+
+
+def test_target_module_forms():
+    names = lambda m: sorted(lora_layers(m))
+    regex = apply_lora(tiny_bert(), r"bert\.encoder\.layer\.0\.attention\.self\.(query|value)")
+    assert names(regex) == ["bert.encoder.layer.0.attention.self.query", "bert.encoder.layer.0.attention.self.value"]
+    every = apply_lora(tiny_bert(), "all-linear", modules_to_save=["classifier"])
+    assert "classifier" not in lora_layers(every) and len(lora_layers(every)) == 2 * 6 + 1  # + pooler
+    assert every.lora_config.target_modules == ["dense", "key", "query", "value"]
+
+
+def test_unknown_target_lists_layers():
+    with pytest.raises(ConfigError, match=r"matches no Linear layer; this model has: .*query.*value"):
+        apply_lora(tiny_bert(), ["q_proj"])
+    with pytest.raises(ConfigError, match="modules_to_save"):
+        apply_lora(tiny_bert(), ["query"], modules_to_save=["head"])
+
+
+def test_apply_twice_is_refused():
+    model = apply_lora(tiny_bert(), ["query"])
+    with pytest.raises(ConfigError, match="already has LoRA"):
+        apply_lora(model, ["value"])
+
+
+def test_bundled_model_offline():
+    model = lorakit.load_task_model("sentiment", labels=["negative", "positive"])
+    tokenizer = lorakit.load_tokenizer()
+    batch = tokenizer(["not bad at all", "a dull, slow film"], padding=True, return_tensors="pt")
+    model.eval()
+    before = model(**batch).logits
+    apply_lora(model, lorakit.default_target_modules(model.config.model_type), r=8,
+               modules_to_save=lorakit.models.head_module_names(model))
+    torch.testing.assert_close(model(**batch).logits, before, rtol=0, atol=0)
+    trainable, total = count_parameters(model)
+    assert trainable == 12 * 8 * (384 + 384) + 384 * 2 + 2
+    assert trainable / total < 0.01
