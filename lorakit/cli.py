@@ -1,0 +1,189 @@
+"""The command line: `python -m lorakit train|predict|evaluate|sweep` (also installed as `lorakit`).
+
+Errors a user can cause (a bad file, option or adapter) print one line, `lorakit: error: ...`, and
+exit with status 2; `--debug` shows the traceback instead.
+
+Example:
+    lorakit train --task sentiment --out runs/sentiment
+    lorakit predict --model-dir runs/sentiment --input reviews.csv --output predictions.csv
+    lorakit evaluate --model-dir runs/sentiment --data data/sentiment/test.csv
+"""
+import argparse
+import json
+import sys
+
+from .errors import ConfigError, DataError, LorakitError
+
+TASKS = ("sentiment", "ner", "qa")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad option gives one line (no usage block) and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value:g}")
+    return value
+
+
+def dropout(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value:g}")
+    return value
+
+
+def name_list(text):
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected comma-separated layer names, e.g. query,value")
+    return "all-linear" if names == ["all-linear"] else names
+
+
+def add_train_options(p):
+    p.add_argument("--task", required=True, choices=TASKS)
+    p.add_argument("--method", default="lora", choices=("lora", "full", "head"))
+    p.add_argument("--rank", type=positive_int, default=8, help="LoRA rank r (default 8)")
+    p.add_argument("--alpha", type=positive_float, default=16, help="lora_alpha (default 16)")
+    p.add_argument("--dropout", type=dropout, default=0.0, help="LoRA dropout in [0, 1) (default 0)")
+    p.add_argument("--rslora", action="store_true", help="scale by alpha/sqrt(r) instead of alpha/r")
+    p.add_argument("--target-modules", type=name_list, default=None,
+                   help="layers to adapt, e.g. query,value (default: the model family's) or all-linear")
+    p.add_argument("--epochs", type=positive_int, default=None)
+    p.add_argument("--batch-size", type=positive_int, default=32)
+    p.add_argument("--lr", type=positive_float, default=None, help="learning rate (default by method)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model", default=None, help="Hub name or folder (default: bundled all-MiniLM-L6-v2)")
+    p.add_argument("--train", default=None, help="training file (default: the bundled train split)")
+    p.add_argument("--eval", default=None, help="validation file (default: the bundled validation split)")
+    p.add_argument("--data-source", default="bundled", choices=("bundled", "hub"),
+                   help="hub: CoNLL-2003, SST-2 or SQuAD from the Hugging Face Hub")
+    p.add_argument("--max-train-examples", type=positive_int, default=None)
+    p.add_argument("--max-eval-examples", type=positive_int, default=None)
+    p.add_argument("--patience", type=positive_int, default=2, help="early-stopping patience in epochs")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    p.add_argument("--precision", default="auto", choices=("auto", "no", "fp16", "bf16"))
+
+
+def build_parser():
+    parser = OneLineParser(prog="lorakit", description="LoRA fine-tuning for the lorakit course.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    p = sub.add_parser("train", help="fine-tune a model and save the adapter")
+    add_train_options(p)
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    p = sub.add_parser("predict", help="write predictions for a file")
+    p.add_argument("--model-dir", required=True)
+    p.add_argument("--input", required=True)
+    p.add_argument("--output", required=True)
+
+    p = sub.add_parser("evaluate", help="print metrics of a trained run on a labelled file")
+    p.add_argument("--model-dir", required=True)
+    p.add_argument("--data", required=True)
+    for p in sub.choices.values():
+        p.add_argument("--debug", action="store_true", help="show tracebacks")
+    return parser
+
+
+def config_from_args(args):
+    from .train import TrainConfig
+    return TrainConfig(task=args.task, method=args.method, r=args.rank, lora_alpha=args.alpha,
+                       lora_dropout=args.dropout, use_rslora=args.rslora,
+                       target_modules=args.target_modules, model=args.model,
+                       train_file=args.train, eval_file=args.eval, data_source=args.data_source,
+                       max_train_examples=args.max_train_examples,
+                       max_eval_examples=args.max_eval_examples, epochs=args.epochs,
+                       batch_size=args.batch_size, lr=args.lr, patience=args.patience,
+                       seed=args.seed, device=args.device, precision=args.precision)
+
+
+def cmd_train(args):
+    from accelerate import PartialState
+
+    from .runs import check_out_dir, save_run
+    from .train import train
+    check_out_dir(args.out, args.overwrite)
+    result = train(config_from_args(args), progress=not args.quiet)
+    if PartialState().is_main_process:  # under torchrun only rank 0 writes
+        save_run(result, args.out, overwrite=args.overwrite)
+        print(json.dumps(_shown(result.metrics), indent=2))
+        print(f"saved to {args.out}")
+
+
+def _shown(metrics):
+    return {k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}
+
+
+def load_for(args, path):
+    """The trained run and `path` read in its task's format, with labels checked against the run."""
+    from .data import read_task_file
+    from .runs import load_run
+    from .tasks import get_task
+    model, tokenizer, info = load_run(args.model_dir)
+    dataset = read_task_file(info["task"], path, require_labels=False)
+    names = get_task(info["task"]).label_names(dataset)
+    if names is not None and info["labels"] is not None and list(names) != list(info["labels"]):
+        raise DataError(f"{path}: labels {names} do not match the run's labels {info['labels']}")
+    return model, tokenizer, info, dataset
+
+
+def cmd_predict(args):
+    from .tasks import get_task
+    from .train import predict
+    model, tokenizer, info, dataset = load_for(args, args.input)
+    predictions = predict(model, tokenizer, info["task"], dataset)
+    get_task(info["task"]).write_predictions(dataset, predictions, args.output)
+    print(f"wrote {len(predictions)} predictions to {args.output}")
+
+
+def cmd_evaluate(args):
+    from .tasks import get_task
+    from .train import evaluate
+    model, tokenizer, info, dataset = load_for(args, args.data)
+    if not get_task(info["task"]).has_gold(dataset):
+        raise DataError(f"{args.data}: has no gold labels to evaluate against")
+    _, metrics = evaluate(model, tokenizer, info["task"], dataset)
+    print(json.dumps(metrics, indent=2))
+
+
+COMMANDS = {"train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate}
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except LorakitError as e:
+        if args.debug:
+            raise
+        print(f"lorakit: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lorakit: interrupted", file=sys.stderr)
+        return 130
+    return 0
