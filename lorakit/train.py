@@ -19,8 +19,7 @@ Example (the bundled model and data; about a minute on a laptop CPU in fast mode
 """
 import copy
 import math
-import resource
-import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -176,12 +175,48 @@ def evaluate(model, tokenizer, task_name, dataset, batch_size=64, **kwargs):
     return predictions, get_task(task_name).metrics(dataset, predictions)
 
 
-def peak_memory_mb(device):
-    """Peak memory of this process so far: GPU memory on CUDA, resident set size on a CPU."""
-    if device == "cuda":
-        return torch.cuda.max_memory_allocated() / 2**20
-    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kb / 2**20 if sys.platform == "darwin" else kb / 2**10
+class PeakMemory:
+    """Peak memory while the `with` block runs: GPU memory on CUDA, resident set size otherwise.
+
+    On a CPU a background thread samples the process's RSS every 20 ms (psutil), so each run of a
+    sweep reports its own peak rather than the process's lifetime maximum.
+
+    >>> with PeakMemory("cpu") as peak:
+    ...     x = bytearray(50 * 2**20)
+    >>> peak.mb > 50
+    True
+    """
+
+    def __init__(self, device="cpu", interval=0.02):
+        self.device, self.interval, self.mb = device, interval, 0.0
+
+    def __enter__(self):
+        if self.device == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+            return self
+        import psutil
+        process = psutil.Process()
+        self._stop = threading.Event()
+
+        def sample():
+            while True:
+                self.mb = max(self.mb, process.memory_info().rss / 2**20)
+                if self._stop.wait(self.interval):
+                    return
+
+        sample_once = process.memory_info().rss / 2**20
+        self.mb = sample_once
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.device == "cuda":
+            self.mb = torch.cuda.max_memory_allocated() / 2**20
+        else:
+            self._stop.set()
+            self._thread.join()
+        return False
 
 
 def train(config: TrainConfig, progress=True) -> TrainResult:
@@ -212,10 +247,30 @@ def train(config: TrainConfig, progress=True) -> TrainResult:
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * steps), steps)
     model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
 
-    main = accelerator.is_local_main_process
-    bar = tqdm(total=steps, desc=f"{config.task} {config.method}", disable=not (progress and main))
-    history, best, best_state, waited, step = [], -math.inf, None, 0, 0
+    bar = tqdm(total=steps, desc=f"{config.task} {config.method}",
+               disable=not (progress and accelerator.is_local_main_process))
     started = time.perf_counter()
+    with PeakMemory(device) as peak:
+        history, best_scores, best_state = _epochs(config, task, model, loader, optimizer, scheduler,
+                                                   accelerator, tokenizer, eval_set, eval_features, params, bar)
+    bar.close()
+    train_seconds = time.perf_counter() - started
+    model = accelerator.unwrap_model(model)
+    model.load_state_dict(best_state, strict=False)
+    model.eval()
+    metrics = {**best_scores, "best_epoch": max(history, key=lambda h: h[task.main_metric])["epoch"],
+               "epochs_run": len(history), "trainable_params": trainable, "total_params": total,
+               "trainable_percent": 100 * trainable / total, "train_seconds": round(train_seconds, 2),
+               "peak_memory_mb": round(peak.mb, 1), "device": device,
+               "precision": accelerator.mixed_precision, "processes": accelerator.num_processes}
+    return TrainResult(model, tokenizer, config, labels, metrics, history)
+
+
+def _epochs(config, task, model, loader, optimizer, scheduler, accelerator, tokenizer, eval_set,
+            eval_features, params, bar):
+    """The epochs of `train`: returns (history, best validation scores, best trainable weights)."""
+    main = accelerator.is_local_main_process
+    history, best, best_state, waited, step = [], -math.inf, None, 0, 0
     for epoch in range(1, config.epochs + 1):
         model.train()
         total_loss = 0.0
@@ -238,7 +293,7 @@ def train(config: TrainConfig, progress=True) -> TrainResult:
                                   autocast=accelerator.autocast)
         scores = task.metrics(eval_set, task.postprocess(eval_set, eval_features, outputs))
         history.append({"epoch": epoch, "train_loss": total_loss / len(loader), **_scalars(scores)})
-        if main and progress:
+        if main and not bar.disable:
             bar.write(f"epoch {epoch}: loss {history[-1]['train_loss']:.4f}, "
                       f"validation {task.main_metric} {scores[task.main_metric]:.4f}")
         if scores[task.main_metric] > best:
@@ -250,17 +305,7 @@ def train(config: TrainConfig, progress=True) -> TrainResult:
             waited += 1
             if waited >= config.patience:
                 break
-    bar.close()
-    train_seconds = time.perf_counter() - started
-    model = accelerator.unwrap_model(model)
-    model.load_state_dict(best_state, strict=False)
-    model.eval()
-    metrics = {**best_scores, "best_epoch": max(history, key=lambda h: h[task.main_metric])["epoch"],
-               "epochs_run": len(history), "trainable_params": trainable, "total_params": total,
-               "trainable_percent": 100 * trainable / total, "train_seconds": round(train_seconds, 2),
-               "peak_memory_mb": round(peak_memory_mb(device), 1), "device": device,
-               "precision": accelerator.mixed_precision, "processes": accelerator.num_processes}
-    return TrainResult(model, tokenizer, config, labels, metrics, history)
+    return history, best_scores, best_state
 
 
 def _trainable_keys(model):
