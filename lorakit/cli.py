@@ -165,8 +165,9 @@ def cmd_evaluate(args):
     from .tasks import get_task
     from .train import evaluate
     model, tokenizer, info, dataset = load_for(args, args.data)
-    if not get_task(info["task"]).has_gold(dataset):
-        raise DataError(f"{args.data}: has no gold labels to evaluate against")
+    gold = get_task(info["task"]).label_column or "answers"
+    if gold not in dataset.column_names:
+        raise DataError(f"{args.data}: has no gold {gold!r} to evaluate against")
     _, metrics = evaluate(model, tokenizer, info["task"], dataset)
     print(json.dumps(metrics, indent=2))
 

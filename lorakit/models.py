@@ -73,13 +73,17 @@ def head_module_names(model):
 
 @contextlib.contextmanager
 def _quiet_transformers():
+    """Silence transformers' load report and progress bar while a model loads, then restore them."""
     from transformers.utils import logging
-    level = logging.get_verbosity()
+    level, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
     logging.set_verbosity_error()
+    logging.disable_progress_bar()
     try:
         yield
     finally:
         logging.set_verbosity(level)
+        if bars:
+            logging.enable_progress_bar()
 
 
 def load_tokenizer(name_or_path=None):

@@ -226,9 +226,19 @@ def _max_length(max_length, tokenizer):
 
 
 def _tokenize_map(dataset, function):
-    """Run `function(batch, indices)` over the dataset, keeping only the columns it returns."""
-    return dataset.map(function, batched=True, with_indices=True,
-                       remove_columns=dataset.column_names)
+    """Run `function(batch, indices)` over the dataset, keeping only the columns it returns.
+
+    The map is quick, so its progress bar is hidden (and the setting restored afterwards).
+    """
+    import datasets
+    bars = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    try:
+        return dataset.map(function, batched=True, with_indices=True,
+                           remove_columns=dataset.column_names)
+    finally:
+        if bars:
+            datasets.enable_progress_bars()
 
 
 def _group_by_example(features, outputs, num_examples):

@@ -161,9 +161,17 @@ def predict_outputs(model, features, task, tokenizer, batch_size=64, device=None
     return outputs
 
 
+def model_task(model, task_name):
+    """The Task for `task_name`, with the label names the model was trained with."""
+    if task_name == "qa":
+        return get_task("qa")
+    id2label = model.config.id2label
+    return get_task(task_name, labels=[id2label[i] for i in range(len(id2label))])
+
+
 def predict(model, tokenizer, task_name, dataset, batch_size=64, **kwargs):
     """Predictions for every example of `dataset`, in its order, in the task's natural format."""
-    task = get_task(task_name)
+    task = model_task(model, task_name)
     features = task.encode(dataset, tokenizer, train=False)
     outputs = predict_outputs(model, features, task, tokenizer, batch_size, **kwargs)
     return task.postprocess(dataset, features, outputs)
@@ -172,7 +180,7 @@ def predict(model, tokenizer, task_name, dataset, batch_size=64, **kwargs):
 def evaluate(model, tokenizer, task_name, dataset, batch_size=64, **kwargs):
     """(predictions, metrics) of `model` on a labelled `dataset`."""
     predictions = predict(model, tokenizer, task_name, dataset, batch_size, **kwargs)
-    return predictions, get_task(task_name).metrics(dataset, predictions)
+    return predictions, model_task(model, task_name).metrics(dataset, predictions)
 
 
 class PeakMemory:
