@@ -1,0 +1,180 @@
+"""The data card (`data/README.md`): every number in it is computed from the generated data."""
+from collections import Counter
+
+from .names import SHARED, SPLITS
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _pct(a, b):
+    return f"{100 * a / b:.0f}%" if b else "-"
+
+
+def _sentences(text):
+    return sum(text.count(c) for c in ".!?") or 1
+
+
+def _sentiment_rows(data):
+    rows = []
+    for s in SPLITS:
+        rs = data[s]
+        n = len(rs)
+        lab = Counter(r["label"] for r in rs)
+        kinds = Counter(k for r in rs for k in r["kinds"])
+        hard = sum(bool(r["kinds"]) for r in rs)
+        words = [len(r["text"].split()) for r in rs]
+        rows.append([s, n, lab["positive"], lab["negative"], f"{hard} ({_pct(hard, n)})",
+                     kinds["negation"], kinds["contrast"], sum(w <= 4 for w in words),
+                     sum(_sentences(r["text"]) >= 3 for r in rs), f"{sum(words) / n:.1f}"])
+    return rows
+
+
+def _ner_rows(data, entities):
+    rows, types = [], ["PER", "ORG", "LOC", "MISC"]
+    for s in SPLITS:
+        sents = data[s]
+        ents = [e for toks, tags in sents for e in entities(toks, tags)]
+        c = Counter(t for t, _ in ents)
+        multi = sum(len(text.split()) > 1 for _, text in ents)
+        none = sum(all(g == "O" for g in tags) for _, tags in sents)
+        amb = sum(any(text in SHARED for _, text in entities(toks, tags)) for toks, tags in sents)
+        rows.append([s, len(sents), sum(len(t) for t, _ in sents)] + [c[t] for t in types]
+                    + [_pct(multi, len(ents)), f"{none} ({_pct(none, len(sents))})", amb])
+    return rows
+
+
+def _qa_rows(data):
+    rows = []
+    for s in SPLITS:
+        paras = data[s]
+        words = [len(p["context"].split()) for p in paras]
+        qs = sum(len(p["qas"]) for p in paras)
+        rows.append([s, len({p["title"] for p in paras}), len(paras), qs,
+                     f"{min(words)} / {sum(words) / len(words):.0f} / {max(words)}"])
+    return rows
+
+
+def render(data, pools, digests, sizes, seed, entities):
+    """Markdown text of the data card."""
+    kinds_q = {s: Counter(q[1] for p in data["qa"][s] for q in p["qas"]) for s in SPLITS}
+    qkinds = sorted({k for c in kinds_q.values() for k in c})
+    topics = Counter(p["topic"] for s in SPLITS for p in data["qa"][s])
+    domains = Counter(r["domain"] for s in SPLITS for r in data["sentiment"][s])
+    held = {s: pools[s].held_out() for s in SPLITS}
+    kinds = list(held["train"])
+    total = sum(b for b, _ in digests.values())
+    ner_types = Counter(t for s in SPLITS for toks, tags in data["ner"][s]
+                        for t, _ in entities(toks, tags))
+    out = f"""# The bundled data sets
+
+Three small English data sets, one per task of the course, made by a program so that they are
+free to share, quick to train on with a CPU, and built to teach: negation and contrast in
+sentiment, multi-token and ambiguous entities in NER, several question types with distractors in
+QA. They are synthetic: the people, companies, towns and events are invented (real place,
+organisation and language names are used as names only), so nothing here is a fact.
+
+## How they were made
+
+`tools/make_data.py` (with its parts in `tools/datagen/`) writes every file in this folder,
+this card included. It uses only the Python standard library and seeded random generators
+(seed {seed}, one generator per task and split), so the output is byte-for-byte the same on every
+run and machine. To remake the data:
+
+```
+python tools/make_data.py            # rewrites data/
+python tools/make_data.py --out DIR  # writes the same files to DIR/
+```
+
+The generator checks, before writing: the sizes below; equal numbers of positive and negative
+texts in each split; that every `answer_start` points at its answer text; that no text (sentiment),
+sentence (NER) or paragraph (QA) appears in two splits; and that no validation or test entity
+appears in the training split (except the shared ambiguous words listed below).
+
+## Files
+
+{_table(["file", "bytes", "sha256 (first 16)"], [[p, f"{b:,}", h[:16]] for p, (b, h) in sorted(digests.items())])}
+
+Total: {total:,} bytes ({total / 1e6:.1f} MB), this card not counted.
+
+## Sentiment (`sentiment/*.csv`)
+
+CSV with a header `text,label`; labels `positive` and `negative`. Reviews of films, products,
+restaurants, hotels and apps, and financial news headlines (good or bad news for the company's
+shareholders). Texts are composed from parts (openers, aspects, opinion phrases, connectives,
+closers), from three words ("Not worth it.") to four sentences. "Hard" texts hold a negation that
+flips the surface words ("the food wasn't bland at all", positive; "I wouldn't call the plot
+clever", negative) or a contrast where the clause after "but"/"however", or the main clause after
+"although", decides ("slow service, but the food more than made up for it", positive). Both
+kinds are used equally for both labels, so no single word predicts the label.
+
+{_table(["split", "texts", "positive", "negative", "hard", "with negation", "with contrast", "<= 4 words", ">= 3 sentences", "mean words"], _sentiment_rows(data["sentiment"]))}
+
+Domains (all splits): {", ".join(f"{d} {n}" for d, n in sorted(domains.items()))}.
+
+## NER (`ner/*.conll`)
+
+CoNLL format: one `token TAG` per line, a blank line between sentences; BIO tags over PER, ORG,
+LOC and MISC, in the style of CoNLL-2003 (news, politics, business, sport, culture, results
+lines, some upper-case headlines; punctuation and the possessive `'s` are separate tokens;
+"the" before a river or an organisation is not part of the entity). Names come from lists of
+many cultures (English, Spanish, Chinese, Indian, Arabic, Nigerian, Russian, Japanese, German,
+French, Korean, Brazilian, Italian, Turkish, Polish, Vietnamese, Kenyan, Persian, Dutch and
+Nordic, Greek, Ghanaian). Organisations include companies, universities, clubs, media and
+international bodies; MISC covers nationalities, languages, events, works and products.
+
+{_table(["split", "sentences", "tokens", "PER", "ORG", "LOC", "MISC", "multi-token entities", "no entity", "with a shared ambiguous name"], _ner_rows(data["ner"], entities))}
+
+Entities of all splits: {", ".join(f"{t} {n}" for t, n in sorted(ner_types.items()))}.
+
+## QA (`qa/*.json`)
+
+SQuAD v1.1 JSON (`data[].paragraphs[].context`, `qas[].id`, `question`,
+`answers[].text`, `answers[].answer_start`), one answer per question, an exact span of the
+context. Paragraphs of 60 to 150 words about invented people, companies, towns, bridges,
+races, festivals, expeditions and clubs; each holds distractors of the answer's type (two or
+more people, years, cities or numbers), and questions are worded differently from the sentence
+that answers them. An answer is asked for only when its text occurs once in the paragraph.
+
+{_table(["split", "titles", "paragraphs", "questions", "words per paragraph (min / mean / max)"], _qa_rows(data["qa"]))}
+
+{_table(["split"] + qkinds, [[s] + [kinds_q[s][k] for k in qkinds] for s in SPLITS])}
+
+Topics (paragraphs, all splits): {", ".join(f"{t} {n}" for t, n in sorted(topics.items()))}.
+
+## Held-out names
+
+Every name list is split by a hash of the name: about 70% of the names go to train, 15% to
+validation and 15% to test, so the test split is about people, organisations, places and products
+that training never saw. A name built on another name follows it ("Bank of Montreal" goes where
+"Montreal" goes). The lists are in `tools/datagen/names.py`; how many names each split has:
+
+{_table(["kind"] + list(SPLITS), [[k] + [len(held[s][k]) for s in SPLITS] for k in kinds])}
+
+Shared by all splits on purpose, because context decides their type: {", ".join(SHARED)}
+(for example "Jordan" the person and the country, "Washington" the city, the person and the
+Washington Post).
+
+<details><summary>The test split's own names</summary>
+
+{chr(10).join(f"- **{k}**: {', '.join(held['test'][k])}" for k in kinds)}
+
+</details>
+
+## Known limits
+
+- Synthetic, template-based English: the wording is varied (parts are combined freely), but a
+  model can still learn the generator's habits; judge models on hand-written text as well.
+- Sentiment has no sarcasm, no neutral class and no mixed texts without a deciding clause; the
+  labels are exact by construction.
+- NER sentences are single news-style sentences without document context; the tag set is
+  CoNLL-2003's, and entity boundaries follow its conventions.
+- QA answers are short spans (names, years, numbers, short phrases), one per question; there
+  are no unanswerable questions (SQuAD v1.1, not v2).
+- Sizes are chosen for a 2-core CPU (minutes per run); use the Hub data sets (`source="hub"` in
+  `lorakit.data.load_task_data`) for real benchmarks.
+"""
+    return out
