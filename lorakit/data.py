@@ -18,6 +18,9 @@ Files on disk (a user's own, or the bundled ones under `data/`):
     qa         SQuAD v1.1 JSON: {"data": [{"title", "paragraphs": [{"context",
                "qas": [{"id", "question", "answers": [{"text", "answer_start"}]}]}]}]}
 
+Files to predict on may have no labels at all: with `require_labels=False` the readers accept
+them and leave the label column (`label`, `ner_tags` or `answers`) out of the Dataset.
+
 Bad input raises a `DataError` with a one-line message that names the file and the line (1-based)
 or question id, and says what would be valid; nothing is skipped silently. The readers are plain
 Python (csv, json) rather than pandas, so that every error can point at its line.
@@ -118,7 +121,10 @@ def _read_text(path) -> str:
         raise DataError(f"{path}: no such file")
     if path.is_dir():
         raise DataError(f"{path}: is a folder, not a file")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise DataError(f"{path}: cannot be read ({e.strerror or e})") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -135,13 +141,16 @@ def _type_name(value):
             float: "a number", bool: "true/false"}.get(type(value), "null")
 
 
-def _sentiment_row(obj, where):
-    """(text, label id) of one record, checked."""
-    text, label = obj["text"], obj["label"]
+def _sentiment_row(obj, where, labelled=True):
+    """(text, label id or None) of one record, checked."""
+    text = obj["text"]
     if not isinstance(text, str):
         raise DataError(f"{where}: 'text' must be a string, found {_type_name(text)}")
     if not text.strip():
         raise DataError(f"{where}: empty text")
+    if not labelled:
+        return text, None
+    label = obj["label"]
     if isinstance(label, bool) or not isinstance(label, (str, int)) \
             or str(label).strip().lower() not in _LABELS:
         raise DataError(f"{where}: unknown label {label!r} "
@@ -149,12 +158,14 @@ def _sentiment_row(obj, where):
     return text, _LABELS[str(label).strip().lower()]
 
 
-def _sentiment_csv(path, text):
+def _sentiment_csv(path, text, require_labels):
     reader = csv.reader(io.StringIO(text, newline=""))
     rows, line = [], 1
     try:
         header = [h.strip().lower() for h in next(reader)]
-        _check_fields(header, ("text", "label"), f"{path}, line 1", "column")
+        labelled = require_labels or "label" in header
+        _check_fields(header, ("text", "label") if labelled else ("text",), f"{path}, line 1",
+                      "column")
         line = reader.line_num + 1
         for record in reader:
             where, line = f"{path}, line {line}", reader.line_num + 1
@@ -163,7 +174,7 @@ def _sentiment_csv(path, text):
             if len(record) != len(header):
                 raise DataError(f"{where}: expected {len(header)} fields "
                                 f"({', '.join(header)}), found {len(record)}")
-            rows.append(_sentiment_row(dict(zip(header, record)), where))
+            rows.append(_sentiment_row(dict(zip(header, record)), where, labelled))
     except csv.Error as e:
         raise DataError(f"{path}, line {line}: malformed CSV ({e})") from None
     return rows
@@ -184,7 +195,7 @@ def _json(text, where):
             from None
 
 
-def _sentiment_jsonl(path, text):
+def _sentiment_jsonl(path, text, require_labels):
     if path.suffix.lower() == ".json" and text.lstrip().startswith("["):   # an array of records
         records = _json(text, str(path))
         items = [(f"{path}, item {i + 1}", r) for i, r in enumerate(records)]
@@ -198,20 +209,22 @@ def _sentiment_jsonl(path, text):
                 except json.JSONDecodeError as e:
                     raise DataError(f"{where}, column {e.colno}: malformed JSON ({e.msg})") \
                         from None
+    labelled = require_labels or any(isinstance(r, dict) and "label" in r for _, r in items)
     rows = []
     for where, record in items:
         if not isinstance(record, dict):
             raise DataError(f"{where}: expected an object with 'text' and 'label', "
                             f"found {_type_name(record)}")
-        _check_fields(list(record), ("text", "label"), where)
-        rows.append(_sentiment_row(record, where))
+        _check_fields(list(record), ("text", "label") if labelled else ("text",), where)
+        rows.append(_sentiment_row(record, where, labelled))
     return rows
 
 
-def read_sentiment(path) -> Dataset:
+def read_sentiment(path, require_labels: bool = True) -> Dataset:
     """Read a sentiment file: CSV (`.csv`) or JSON Lines (`.jsonl`, `.json`; a `.json` file may
     also hold one array of records) with fields `text` and `label`. Returns a Dataset with
-    `text` and `label` (0 negative, 1 positive).
+    `text` and `label` (0 negative, 1 positive). With `require_labels=False` a file without
+    labels is accepted too, and gives a Dataset with `text` only.
 
     Example:
         >>> import tempfile
@@ -224,21 +237,23 @@ def read_sentiment(path) -> Dataset:
     suffix = path.suffix.lower()
     text = _read_text(path)
     if suffix == ".csv":
-        rows = _sentiment_csv(path, text)
+        rows = _sentiment_csv(path, text, require_labels)
     elif suffix in (".jsonl", ".json"):
-        rows = _sentiment_jsonl(path, text)
+        rows = _sentiment_jsonl(path, text, require_labels)
     else:
         raise DataError(f"{path}: unsupported file type {suffix or '(none)'!r} for sentiment "
                         "(valid: .csv, .jsonl, .json)")
     if not rows:
         raise DataError(f"{path}: no examples, only a header")
-    return Dataset.from_dict({"text": [t for t, _ in rows], "label": [lab for _, lab in rows]},
-                             features=task_features("sentiment"))
+    columns = {"text": [t for t, _ in rows], "label": [lab for _, lab in rows]}
+    return _dataset("sentiment", columns, labelled=rows[0][1] is not None)
 
 
-def read_conll(path) -> Dataset:
+def read_conll(path, require_labels: bool = True) -> Dataset:
     """Read a CoNLL file: one token per line with its tag in the last column, a blank line
     between sentences. Returns a Dataset with `id`, `tokens` and `ner_tags` (ids into NER_TAGS).
+    With `require_labels=False`, a file of bare tokens (no tag on any line) is accepted too and
+    gives `id` and `tokens` only.
 
     Example:
         >>> import tempfile
@@ -249,6 +264,9 @@ def read_conll(path) -> Dataset:
     """
     path = Path(path)
     text = _read_text(path)
+    lines = text.splitlines()
+    labelled = require_labels or any(len(line.split()) > 1 and line.split()[0] != "-DOCSTART-"
+                                     for line in lines)
     ids, sentences, tags = [], [], []
     tokens, labels = [], []
 
@@ -259,13 +277,16 @@ def read_conll(path) -> Dataset:
             tags.append(list(labels))
             tokens.clear(), labels.clear()
 
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(lines, 1):
         cols = line.split()
         if not cols:
             flush()
             continue
         if cols[0] == "-DOCSTART-":
             flush()
+            continue
+        if not labelled:
+            tokens.append(cols[0])
             continue
         if len(cols) < 2:
             raise DataError(f"{path}, line {n}: no tag after token {cols[0]!r} "
@@ -278,8 +299,7 @@ def read_conll(path) -> Dataset:
     flush()
     if not sentences:
         raise DataError(f"{path}: no sentences, only -DOCSTART- lines")
-    return Dataset.from_dict({"id": ids, "tokens": sentences, "ner_tags": tags},
-                             features=task_features("ner"))
+    return _dataset("ner", {"id": ids, "tokens": sentences, "ner_tags": tags}, labelled)
 
 
 def _field(obj, key, kind, where):
@@ -294,10 +314,11 @@ def _field(obj, key, kind, where):
     return value
 
 
-def read_squad(path) -> Dataset:
+def read_squad(path, require_labels: bool = True) -> Dataset:
     """Read a SQuAD v1.1 JSON file. Returns a Dataset with one row per question: `id`, `title`,
     `context`, `question`, `answers` ({"text": [...], "answer_start": [...]}). Every answer must
-    be the text found at its `answer_start` in the context.
+    be the text found at its `answer_start` in the context. With `require_labels=False`, a file
+    whose questions have no answers is accepted too and gives a Dataset without `answers`.
 
     Example:
         >>> import tempfile, json
@@ -310,6 +331,7 @@ def read_squad(path) -> Dataset:
     """
     path = Path(path)
     root = _json(_read_text(path), str(path))
+    labelled = require_labels or _has_answers(root)
     cols = {name: [] for name in ("id", "title", "context", "question", "answers")}
     seen = set()
     for i, article in enumerate(_field(root, "data", list, str(path))):
@@ -325,8 +347,8 @@ def read_squad(path) -> Dataset:
                     raise DataError(f"{qwhere}: the id is used twice")
                 seen.add(qid)
                 question = _field(qa, "question", str, qwhere)
-                answers = _field(qa, "answers", list, qwhere)
-                if not answers:
+                answers = _field(qa, "answers", list, qwhere) if labelled else []
+                if labelled and not answers:
                     raise DataError(f"{qwhere}: no answers (SQuAD v1.1 needs at least one)")
                 texts, starts = [], []
                 for a in answers:
@@ -344,21 +366,42 @@ def read_squad(path) -> Dataset:
                     cols[name].append(value)
     if not cols["id"]:
         raise DataError(f"{path}: no questions")
-    return Dataset.from_dict(cols, features=task_features("qa"))
+    return _dataset("qa", cols, labelled)
+
+
+def _has_answers(root):
+    """True when any question of a SQuAD-shaped object has a non-empty "answers" list."""
+    try:
+        return any(qa.get("answers") for article in root["data"] for para in article["paragraphs"]
+                   for qa in para["qas"])
+    except (TypeError, KeyError, AttributeError):
+        return True           # malformed: read it as labelled, so the error names the place
+
+
+_LABEL_COLUMNS = {"sentiment": "label", "ner": "ner_tags", "qa": "answers"}
+
+
+def _dataset(task, columns, labelled):
+    """A Dataset in the task's schema, without its label column when the file had no labels."""
+    features = task_features(task)
+    if not labelled:
+        del columns[_LABEL_COLUMNS[task]], features[_LABEL_COLUMNS[task]]
+    return Dataset.from_dict(columns, features=features)
 
 
 _READERS = {"sentiment": read_sentiment, "ner": read_conll, "qa": read_squad}
 
 
-def read_task_file(task: str, path) -> Dataset:
-    """Read a file in the format of `task` ("sentiment", "ner" or "qa").
+def read_task_file(task: str, path, require_labels: bool = True) -> Dataset:
+    """Read a file in the format of `task` ("sentiment", "ner" or "qa"); with
+    `require_labels=False` the file may have no labels (for prediction).
 
     Example:
         >>> len(read_task_file("qa", bundled_path("qa", "test")))
         600
     """
     _check_choice("task", task, TASKS)
-    return _READERS[task](path)
+    return _READERS[task](path, require_labels=require_labels)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -82,6 +82,38 @@ def test_read_task_file_dispatches():
     assert len(read_task_file("qa", FIXTURES / "squad.json")) == 3
 
 
+def test_files_without_labels_for_prediction(tmp_path):
+    (tmp_path / "in.csv").write_text("text\nGreat value.\nNever again.\n")
+    ds = read_task_file("sentiment", tmp_path / "in.csv", require_labels=False)
+    assert ds.column_names == ["text"] and len(ds) == 2
+    (tmp_path / "in.jsonl").write_text('{"text": "Great value."}\n')
+    assert read_sentiment(tmp_path / "in.jsonl", require_labels=False).column_names == ["text"]
+    (tmp_path / "in.conll").write_text("-DOCSTART-\n\nAda\nwon\n\nOk\n")
+    ds = read_conll(tmp_path / "in.conll", require_labels=False)
+    assert ds.column_names == ["id", "tokens"] and list(ds["tokens"]) == [["Ada", "won"], ["Ok"]]
+    qa = {"data": [{"title": "T", "paragraphs": [{"context": "Ada won.", "qas": [
+        {"id": "q1", "question": "Who won?"}, {"id": "q2", "question": "What?", "answers": []}]}]}]}
+    (tmp_path / "in.json").write_text(json.dumps(qa))
+    ds = read_squad(tmp_path / "in.json", require_labels=False)
+    assert ds.column_names == ["id", "title", "context", "question"] and len(ds) == 2
+    # labelled files read the same either way; labels stay required by default
+    assert read_conll(FIXTURES / "ner.conll", require_labels=False)[:] == \
+        read_conll(FIXTURES / "ner.conll")[:]
+    with pytest.raises(DataError, match="in.csv, line 1: missing column 'label'"):
+        read_sentiment(tmp_path / "in.csv")
+    with pytest.raises(DataError, match="in.conll, line 3: no tag after token 'Ada'"):
+        read_conll(tmp_path / "in.conll")
+
+
+def test_partly_labelled_files_are_errors(tmp_path):
+    (tmp_path / "mixed.jsonl").write_text('{"text": "A", "label": 1}\n{"text": "B"}\n')
+    with pytest.raises(DataError, match="mixed.jsonl, line 2: missing field 'label'"):
+        read_sentiment(tmp_path / "mixed.jsonl", require_labels=False)
+    (tmp_path / "mixed.conll").write_text("Ada B-PER\nwon\n")
+    with pytest.raises(DataError, match="mixed.conll, line 2: no tag after token 'won'"):
+        read_conll(tmp_path / "mixed.conll", require_labels=False)
+
+
 # ---------------------------------------------------------------------------------------------
 # Bad input: each case is (task, file name, content, text the message must hold).
 BAD = [
