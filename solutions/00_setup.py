@@ -1,0 +1,49 @@
+"""Solutions to the exercises of notebooks/00_setup.ipynb.
+
+Run from the repository root: python solutions/00_setup.py (every answer is checked by an assert).
+"""
+import torch
+
+import lorakit
+
+model = lorakit.load_task_model("sentiment", labels=["negative", "positive"])
+
+# Exercise 1. The classifier maps the 384-wide [CLS] representation to 2 logits: a (2, 384) weight
+# plus a bias of 2, so 2 * 384 + 2 = 770.
+head = model.classifier
+assert tuple(head.weight.shape) == (2, 384) and tuple(head.bias.shape) == (2,)
+assert sum(p.numel() for p in head.parameters()) == 2 * 384 + 2 == 770
+print("1. classifier:", 2 * 384 + 2, "parameters")
+
+# Exercise 2. 12 layers (query and value in 6 encoder layers), each 384 x 384.
+# Full update: 12 * 384 * 384 weights (plus 12 * 384 biases if the biases were trained too).
+# LoRA, rank 8: A is 8 x 384 and B is 384 x 8, so 12 * 8 * (384 + 384).
+full = 12 * 384 * 384
+lora = 12 * 8 * (384 + 384)
+names = [n for n in lorakit.linear_layer_names(model) if n.split(".")[-1] in ("query", "value")]
+assert len(names) == 12
+assert sum(model.get_submodule(n).weight.numel() for n in names) == full
+print(f"2. full update {full:,} weights; LoRA r=8 {lora:,} ({100 * lora / full:.2f}%)")
+
+
+# Exercise 3. bf16 needs compute capability >= (8, 0); older GPUs use fp16.
+def precision(capability):
+    use_bf16 = capability >= (8, 0)
+    return {"fp16": not use_bf16, "bf16": use_bf16}
+
+
+assert precision((7, 5)) == {"fp16": True, "bf16": False}   # T4
+assert precision((8, 0)) == {"fp16": False, "bf16": True}   # A100
+assert precision((9, 0)) == {"fp16": False, "bf16": True}   # H100
+print("3. T4 -> fp16, A100 -> bf16, H100 -> bf16")
+
+# Exercise 4. Only the head depends on the number of labels: its weight becomes (3, 384) and its
+# bias (3,). Every pretrained weight keeps its shape (and its values: they come from the same file).
+three = lorakit.load_task_model("sentiment", labels=["negative", "neutral", "positive"])
+two_shapes = {n: p.shape for n, p in model.named_parameters()}
+three_shapes = {n: p.shape for n, p in three.named_parameters()}
+changed = sorted(n for n in two_shapes if two_shapes[n] != three_shapes[n])
+assert changed == ["classifier.bias", "classifier.weight"], changed
+assert torch.equal(model.bert.encoder.layer[0].attention.self.query.weight,
+                   three.bert.encoder.layer[0].attention.self.query.weight)
+print("4. changed:", changed, "->", [tuple(three_shapes[n]) for n in changed])

@@ -1,0 +1,74 @@
+"""Solutions to the exercises of notebooks/01_low_rank_math.ipynb.
+
+Run from the repository root: python solutions/01_low_rank_math.py (every answer is checked by an assert).
+"""
+import math
+
+import torch
+
+import lorakit
+from lorakit import lowrank
+
+# Exercise 1. r (d_in + d_out) = d_in d_out  <=>  r = d_in d_out / (d_in + d_out) = 384 * 1536 / 1920
+# = 307.2. So LoRA is cheaper up to r = 307 and dearer from r = 308 on.
+d_in, d_out = 384, 1536
+break_even = d_in * d_out / (d_in + d_out)
+assert break_even == 307.2
+assert lowrank.lora_param_count(d_in, d_out, 307) < lowrank.full_param_count(d_in, d_out)
+assert lowrank.lora_param_count(d_in, d_out, 308) > lowrank.full_param_count(d_in, d_out)
+print(f"1. break-even rank {break_even}: r=307 -> {lowrank.lora_param_count(d_in, d_out, 307):,}, "
+      f"r=308 -> {lowrank.lora_param_count(d_in, d_out, 308):,}, full {lowrank.full_param_count(d_in, d_out):,}")
+
+# Exercise 2. With 80 singular values all equal to 1, keeping k = 40 leaves a tail of 40 ones:
+# ||W - W_40||_F = sqrt(40), half the energy (relative error sqrt(1/2)), and ||W - W_40||_2 = 1.
+# It is the worst case for a given Frobenius norm: the k largest of p numbers s_i^2 always sum to at
+# least k/p of the total (the top k are at least the average), with equality only when all are equal,
+# so no spectrum with the same norm leaves a larger tail.
+flat = lowrank.matrix_with_spectrum(torch.ones(80), 100, 80, seed=0)
+e = lowrank.low_rank_error(flat, 40)
+assert math.isclose(e["frobenius"], math.sqrt(40), rel_tol=1e-10)
+assert math.isclose(e["relative_frobenius"], math.sqrt(0.5), rel_tol=1e-10)
+assert math.isclose(e["spectral"], 1.0, rel_tol=1e-10)
+ramp = torch.linspace(2, 0.1, 80, dtype=torch.float64)
+ramp = ramp * math.sqrt(80 / (ramp ** 2).sum().item())     # rescaled: sum s_i^2 = 80, as for the flat one
+decaying = lowrank.matrix_with_spectrum(ramp, 100, 80, seed=0)
+assert math.isclose(torch.linalg.matrix_norm(decaying).item(), torch.linalg.matrix_norm(flat).item(), rel_tol=1e-10)
+assert lowrank.low_rank_error(decaying, 40)["frobenius"] < e["frobenius"]
+print(f"2. flat spectrum, k=40: error {e['frobenius']:.4f} = sqrt(40); a decaying spectrum of the same norm: "
+      f"{lowrank.low_rank_error(decaying, 40)['frobenius']:.4f}")
+
+# Exercise 3. The other two 384 x 384 attention weights. Neither is any closer to low-rank: 90 % of the
+# energy needs well over a quarter of the full rank everywhere. Most of them, like query and value, have
+# more structure than a random matrix, but not all: the attention output of the last layer needs about
+# as many directions as a random matrix (more, with this seed). "Pretrained spectra decay faster than
+# random" is a tendency, not a law.
+model = lorakit.load_task_model("sentiment", labels=["negative", "positive"])
+print("3.  layer weight          k90 pretrained  k90 random  eff. rank")
+exceptions = []
+for i, layer in enumerate(model.base_model.encoder.layer):
+    for kind, weight in (("key", layer.attention.self.key.weight),
+                         ("attn output", layer.attention.output.dense.weight)):
+        s_pre = lowrank.singular_values(weight)
+        s_rand = lowrank.singular_values(lowrank.random_like(weight, seed=i))
+        k_pre, k_rand = lowrank.rank_for_energy(s_pre, 0.9), lowrank.rank_for_energy(s_rand, 0.9)
+        print(f"    {i:<5} {kind:<15} {k_pre:>14} {k_rand:>11} {lowrank.effective_rank(s_pre):>10.1f}")
+        assert k_pre > len(s_pre) / 4         # not low-rank either
+        exceptions = exceptions + [(i, kind)] if k_pre > k_rand else exceptions
+
+print("    flatter than random:", exceptions)
+
+# Exercise 4. Eckart-Young also holds in the spectral norm: no rank-5 matrix gets closer than s_6.
+W = lowrank.matrix_with_spectrum(10 * 0.85 ** torch.arange(40, dtype=torch.float64), 60, 40, seed=0)
+s = lowrank.singular_values(W)
+gen = torch.Generator().manual_seed(0)
+worst_gap = math.inf
+for _ in range(200):
+    A = torch.randn(5, 40, dtype=torch.float64, generator=gen)
+    B = torch.randn(60, 5, dtype=torch.float64, generator=gen)
+    Q, _ = torch.linalg.qr(A.T)                                  # (40, 5) orthonormal basis of A's rows
+    for W_hat in (W @ Q @ Q.T, B @ A):                           # the best fit for this A, and an arbitrary one
+        gap = torch.linalg.matrix_norm(W - W_hat, ord=2).item() - s[5].item()
+        worst_gap = min(worst_gap, gap)
+assert worst_gap >= -1e-12
+assert math.isclose(lowrank.low_rank_error(W, 5)["spectral"], s[5].item(), rel_tol=1e-12)
+print(f"4. s_6 = {s[5]:.4f}; every random rank-5 fit is at least that far (smallest gap {worst_gap:.4f})")

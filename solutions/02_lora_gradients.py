@@ -1,0 +1,59 @@
+"""Solutions to the exercises of notebooks/02_lora_gradients.ipynb.
+
+Run from the repository root: python solutions/02_lora_gradients.py (every answer is checked by an assert).
+"""
+import torch
+from torch import nn
+
+import lorakit
+from lorakit import grads
+
+dt = torch.float64
+gen = torch.Generator().manual_seed(0)
+n, d_in, d_out, r, s = 6, 10, 7, 3, 2.0
+X = torch.randn(n, d_in, dtype=dt, generator=gen)
+W0 = torch.randn(d_out, d_in, dtype=dt, generator=gen)
+A = torch.randn(r, d_in, dtype=dt, generator=gen)
+B = torch.randn(d_out, r, dtype=dt, generator=gen)
+G = torch.randn(n, d_out, dtype=dt, generator=gen)
+
+# Exercise 1. H_ij = sum_k X_ik (W0 + s B A)_jk, so dL/dX_ik = sum_j G_ij (W0 + s B A)_jk:
+# dL/dX = G (W0 + s B A), (n, d_out) @ (d_out, d_in) = (n, d_in). It is the ordinary Linear backward
+# through the merged weight: the layer below cannot tell LoRA from a plain layer with W0 + s B A.
+X_ = X.clone().requires_grad_(True)
+grads.lora_forward(X_, W0, A, B, s).backward(G)
+torch.testing.assert_close(X_.grad, G @ (W0 + s * B @ A))
+print("1. dL/dX = G (W0 + s B A) matches autograd")
+
+# Exercise 2. A = 0, B random: dL/dB = s G^T (X A^T) = 0 (it needs A), dL/dA = s B^T G^T X != 0.
+# B A = 0 still, so the model starts at the pretrained one. (peft offers this as an option too;
+# the usual choice, B = 0, is the one of the LoRA paper.)
+grad_A, grad_B = grads.lora_grads(X, W0, torch.zeros_like(A), B, s, G)
+assert torch.count_nonzero(grad_B) == 0 and torch.count_nonzero(grad_A) > 0
+torch.testing.assert_close(grads.lora_forward(X, W0, torch.zeros_like(A), B, s), X @ W0.T)
+print("2. A = 0: dL/dB = 0, dL/dA != 0, output = W0 x")
+
+# Exercise 3. SGD from B = 0: B_1 = -lr dL/dB = -lr s G^T X A^T, so dW = s B_1 A = -lr s^2 G^T X A^T A.
+torch.manual_seed(0)
+layer = lorakit.LoRALinear(nn.Linear(d_in, d_out), r=r, lora_alpha=8)
+x, y = torch.randn(n, d_in), torch.randn(n, d_out)
+h = layer(x)
+loss = nn.functional.mse_loss(h, y)
+loss.backward()
+lr = 0.05
+torch.optim.SGD([layer.lora_A.weight, layer.lora_B.weight], lr=lr).step()
+G32 = 2 * (h - y).detach() / h.numel()                   # d mse / dH
+A0, sc = layer.lora_A.weight.detach(), layer.scaling      # A did not move: its gradient was 0
+torch.testing.assert_close(layer.get_delta_weight().detach(), -lr * sc ** 2 * G32.T @ x @ A0.T @ A0)
+print("3. one SGD step: dW = -lr s^2 G^T X A^T A")
+
+# Exercise 4. dL/dz_i = (sigmoid(z_i) - y_i) / n and sigmoid is in (0, 1), y in {0, 1}, so
+# |dL/dz_i| <= 1/n for every z (approached as a wrong answer becomes certain; in float it reaches 1/n). The loss grows without bound (about |z| for a confident wrong answer),
+# but its gradient saturates at 1/n: a badly wrong example pushes hard, yet never explosively.
+z = torch.tensor([-1e4, -50.0, -1.0, 0.0, 1.0, 50.0, 1e4], dtype=dt)
+y = torch.ones_like(z)
+loss, grad = grads.sigmoid_bce(z, y)
+assert (grad.abs() <= 1 / len(z)).all()
+losses = [grads.sigmoid_bce(zi.view(1), torch.ones(1, dtype=dt))[0].item() for zi in z]
+assert losses[0] > 9999                                   # unbounded: about |z|
+print("4. max |dL/dz| * n =", (grad.abs() * len(z)).max().item(), "| loss at z=-1e4:", losses[0])
