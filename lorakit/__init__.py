@@ -3,6 +3,7 @@
 Each module teaches one concept; this file re-exports the public API so notebooks can write
 `import lorakit` and `lorakit.apply_lora(...)`.
 """
+from . import analysis, data, device, fast, grads, lowrank, plots, tasks
 from .adapters import load_adapter, read_adapter_config, save_adapter
 from .errors import (AdapterError, ConfigError, DataError, LorakitError, MergeError,
                      TrainingError)
@@ -14,6 +15,7 @@ from .models import default_model, default_target_modules, load_task_model, load
 __version__ = "0.1.0"
 
 __all__ = [
+    "analysis", "data", "device", "fast", "grads", "lowrank", "plots", "tasks",
     "AdapterError", "ConfigError", "DataError", "LoRALinear", "LoraConfig", "LorakitError",
     "MergeError", "TrainingError", "apply_lora", "count_parameters", "default_model",
     "default_target_modules", "fast_mode", "linear_layer_names", "load_adapter",
