@@ -10,6 +10,7 @@ Example:
 """
 import argparse
 import json
+import signal
 import sys
 
 from .errors import ConfigError, DataError, LorakitError
@@ -54,6 +55,32 @@ def dropout(text):
     return value
 
 
+def int_list(text):
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, e.g. 1,2,4,8, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one integer")
+    return values
+
+
+def rank_list(text):
+    ranks = int_list(text)
+    bad = [r for r in ranks if r < 1]
+    if bad:
+        raise argparse.ArgumentTypeError(f"ranks must be positive integers, got {bad[0]}")
+    return ranks
+
+
+def baseline_list(text):
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    bad = [n for n in names if n not in ("full", "head")]
+    if bad:
+        raise argparse.ArgumentTypeError(f"unknown baseline {bad[0]!r} (valid: full, head)")
+    return names
+
+
 def name_list(text):
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
@@ -61,10 +88,11 @@ def name_list(text):
     return "all-linear" if names == ["all-linear"] else names
 
 
-def add_train_options(p):
+def add_train_options(p, sweep=False):
     p.add_argument("--task", required=True, choices=TASKS)
-    p.add_argument("--method", default="lora", choices=("lora", "full", "head"))
-    p.add_argument("--rank", type=positive_int, default=8, help="LoRA rank r (default 8)")
+    if not sweep:
+        p.add_argument("--method", default="lora", choices=("lora", "full", "head"))
+        p.add_argument("--rank", type=positive_int, default=8, help="LoRA rank r (default 8)")
     p.add_argument("--alpha", type=positive_float, default=16, help="lora_alpha (default 16)")
     p.add_argument("--dropout", type=dropout, default=0.0, help="LoRA dropout in [0, 1) (default 0)")
     p.add_argument("--rslora", action="store_true", help="scale by alpha/sqrt(r) instead of alpha/r")
@@ -73,7 +101,8 @@ def add_train_options(p):
     p.add_argument("--epochs", type=positive_int, default=None)
     p.add_argument("--batch-size", type=positive_int, default=32)
     p.add_argument("--lr", type=positive_float, default=None, help="learning rate (default by method)")
-    p.add_argument("--seed", type=int, default=0)
+    if not sweep:
+        p.add_argument("--seed", type=int, default=0)
     p.add_argument("--model", default=None, help="Hub name or folder (default: bundled all-MiniLM-L6-v2)")
     p.add_argument("--train", default=None, help="training file (default: the bundled train split)")
     p.add_argument("--eval", default=None, help="validation file (default: the bundled validation split)")
@@ -97,6 +126,14 @@ def build_parser():
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
+    p = sub.add_parser("sweep", help="train one run per rank and seed; write results.csv and a plot")
+    add_train_options(p, sweep=True)
+    p.add_argument("--ranks", type=rank_list, default=[1, 2, 4, 8, 16], help="e.g. 1,2,4,8,16")
+    p.add_argument("--seeds", type=int_list, default=[0], help="e.g. 0,1,2")
+    p.add_argument("--baselines", type=baseline_list, default=[], help="full, head or full,head")
+    p.add_argument("--out", required=True, help="folder for results.csv and the plot")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
     p = sub.add_parser("predict", help="write predictions for a file")
     p.add_argument("--model-dir", required=True)
     p.add_argument("--input", required=True)
@@ -112,14 +149,15 @@ def build_parser():
 
 def config_from_args(args):
     from .train import TrainConfig
-    return TrainConfig(task=args.task, method=args.method, r=args.rank, lora_alpha=args.alpha,
+    return TrainConfig(task=args.task, method=getattr(args, "method", "lora"),
+                       r=getattr(args, "rank", 8), lora_alpha=args.alpha,
                        lora_dropout=args.dropout, use_rslora=args.rslora,
                        target_modules=args.target_modules, model=args.model,
                        train_file=args.train, eval_file=args.eval, data_source=args.data_source,
                        max_train_examples=args.max_train_examples,
                        max_eval_examples=args.max_eval_examples, epochs=args.epochs,
                        batch_size=args.batch_size, lr=args.lr, patience=args.patience,
-                       seed=args.seed, device=args.device, precision=args.precision)
+                       seed=getattr(args, "seed", 0), device=args.device, precision=args.precision)
 
 
 def cmd_train(args):
@@ -133,6 +171,20 @@ def cmd_train(args):
         save_run(result, args.out, overwrite=args.overwrite)
         print(json.dumps(_shown(result.metrics), indent=2))
         print(f"saved to {args.out}")
+
+
+def cmd_sweep(args):
+    from pathlib import Path
+
+    from .plots import plot_rank_sweep
+    from .sweep import run_sweep
+    from .tasks import get_task
+    table = run_sweep(args.task, args.ranks, args.seeds, args.baselines, args.out,
+                      base_config=config_from_args(args), progress=not args.quiet)
+    metric = get_task(args.task).main_metric
+    plot = Path(args.out) / f"rank_vs_{metric}.png"
+    plot_rank_sweep(table, metric, title=f"{args.task}: LoRA rank vs {metric}", path=plot)
+    print(f"{len(table)} runs in {Path(args.out) / 'results.csv'}; plot in {plot}")
 
 
 def _shown(metrics):
@@ -172,11 +224,16 @@ def cmd_evaluate(args):
     print(json.dumps(metrics, indent=2))
 
 
-COMMANDS = {"train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate}
+COMMANDS = {"train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate, "sweep": cmd_sweep}
+
+
+def _stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt  # finished work is already on disk; stop like Ctrl-C
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         COMMANDS[args.command](args)
     except LorakitError as e:
