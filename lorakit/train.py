@@ -290,7 +290,7 @@ def train(config: TrainConfig, progress=True) -> TrainResult:
                "epochs_run": len(history), "trainable_params": trainable, "total_params": total,
                "trainable_percent": 100 * trainable / total, "train_seconds": round(train_seconds, 2),
                "peak_memory_mb": round(peak.mb, 1), "device": device,
-               "precision": accelerator.mixed_precision, "processes": accelerator.num_processes,
+               "mixed_precision": accelerator.mixed_precision, "processes": accelerator.num_processes,
                "history": history}
     return TrainResult(model, tokenizer, config, labels, metrics, history)
 

@@ -1,0 +1,142 @@
+"""The command line end to end on tiny slices of the bundled data: train -> predict -> evaluate."""
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lorakit.cli import main
+from lorakit.data import bundled_path
+
+TINY = ["--max-train-examples", "24", "--max-eval-examples", "16", "--epochs", "1", "--quiet"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args):
+    """Run `python -m lorakit` in a subprocess; returns (exit status, stdout, stderr)."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", "lorakit", *args], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=600)
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One tiny trained run per task, shared by the tests of this module."""
+    runs = {}
+    for task in ("sentiment", "ner", "qa"):
+        out = tmp_path_factory.mktemp(task) / "run"
+        assert main(["train", "--task", task, "--out", str(out), *TINY]) == 0
+        runs[task] = out
+    return runs
+
+
+@pytest.mark.parametrize("task", ["sentiment", "ner", "qa"])
+def test_train_writes_the_run_folder(trained, task):
+    out = trained[task]
+    names = {p.name for p in out.iterdir()}
+    assert {"adapter_config.json", "adapter_model.safetensors", "lorakit.json", "metrics.json"} <= names
+    info = json.loads((out / "lorakit.json").read_text())
+    assert info["task"] == task and info["method"] == "lora" and info["seed"] == 0
+    assert set(info["versions"]) == {"lorakit", "torch", "transformers", "peft"}
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["trainable_params"] < 0.01 * metrics["total_params"]
+    assert metrics["train_seconds"] > 0 and len(metrics["history"]) == 1
+    assert not any(p.name.startswith(".") for p in out.parent.iterdir())  # no staging folder left
+
+
+def test_sentiment_predict_keeps_order_and_evaluate(trained, tmp_path, capsys):
+    source = bundled_path("sentiment", "test")
+    rows = list(csv.DictReader(source.open(encoding="utf-8")))[:12]
+    unlabelled = tmp_path / "in.csv"
+    with unlabelled.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["text"]] + [[r["text"]] for r in rows])
+    out = tmp_path / "pred.csv"
+    assert main(["predict", "--model-dir", str(trained["sentiment"]), "--input", str(unlabelled),
+                 "--output", str(out)]) == 0
+    predicted = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [p["text"] for p in predicted] == [r["text"] for r in rows]
+    assert {p["label"] for p in predicted} <= {"positive", "negative"}
+    capsys.readouterr()
+    assert main(["evaluate", "--model-dir", str(trained["sentiment"]), "--data", str(source)]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert 0 <= metrics["accuracy"] <= 1 and "macro_f1" in metrics
+
+
+def test_ner_predict_writes_conll(trained, tmp_path, capsys):
+    words = tmp_path / "in.conll"
+    words.write_text("Maria\nSilva\nvisited\nLisbon\n.\n\nHello\nworld\n", encoding="utf-8")
+    out = tmp_path / "pred.conll"
+    assert main(["predict", "--model-dir", str(trained["ner"]), "--input", str(words),
+                 "--output", str(out)]) == 0
+    sentences = out.read_text(encoding="utf-8").strip().split("\n\n")
+    assert [[line.split()[0] for line in s.splitlines()] for s in sentences] == [
+        ["Maria", "Silva", "visited", "Lisbon", "."], ["Hello", "world"]]
+    capsys.readouterr()
+    assert main(["evaluate", "--model-dir", str(trained["ner"]),
+                 "--data", str(bundled_path("ner", "test"))]) == 0
+    assert {"precision", "recall", "f1"} <= set(json.loads(capsys.readouterr().out))
+
+
+def test_qa_predict_writes_json_by_id(trained, tmp_path, capsys):
+    out = tmp_path / "pred.json"
+    source = bundled_path("qa", "validation")
+    assert main(["predict", "--model-dir", str(trained["qa"]), "--input", str(source),
+                 "--output", str(out)]) == 0
+    predictions = json.loads(out.read_text(encoding="utf-8"))
+    ids = [q["id"] for a in json.loads(source.read_text())["data"] for p in a["paragraphs"] for q in p["qas"]]
+    assert list(predictions) == ids and all(isinstance(v, str) for v in predictions.values())
+    capsys.readouterr()
+    assert main(["evaluate", "--model-dir", str(trained["qa"]), "--data", str(source)]) == 0
+    assert {"exact_match", "f1"} <= set(json.loads(capsys.readouterr().out))
+
+
+def test_same_seed_same_run(tmp_path):
+    """Reproducibility: the same seed on a CPU gives the same metrics and adapter weights."""
+    outs = [tmp_path / "a", tmp_path / "b"]
+    for out in outs:
+        assert main(["train", "--task", "sentiment", "--out", str(out), *TINY]) == 0
+    metrics = [json.loads((o / "metrics.json").read_text()) for o in outs]
+    for m in metrics:
+        for timing in ("train_seconds", "peak_memory_mb"):
+            m.pop(timing)
+    assert metrics[0] == metrics[1]
+    weights = [(o / "adapter_model.safetensors").read_bytes() for o in outs]
+    assert weights[0] == weights[1]
+
+
+@pytest.mark.parametrize("method", ["full", "head"])
+def test_baseline_methods_round_trip(method, tmp_path, capsys):
+    out, valid = tmp_path / method, tmp_path / "valid.csv"
+    lines = bundled_path("sentiment", "validation").read_text(encoding="utf-8").splitlines()
+    valid.write_text("\n".join(lines[:17]) + "\n", encoding="utf-8")
+    assert main(["train", "--task", "sentiment", "--method", method, "--out", str(out),
+                 "--eval", str(valid), *TINY]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    if method == "full":
+        assert metrics["trainable_params"] == metrics["total_params"]
+        assert (out / "model.safetensors").is_file()
+    else:
+        assert metrics["trainable_params"] == 384 * 2 + 2
+        assert (out / "head_model.safetensors").is_file()
+    capsys.readouterr()
+    assert main(["evaluate", "--model-dir", str(out), "--data", str(valid)]) == 0
+    reported = json.loads(capsys.readouterr().out)
+    assert reported["accuracy"] == pytest.approx(metrics["accuracy"])  # the model saved is the one scored
+
+
+def test_two_processes_on_cpu(tmp_path):
+    """Under torchrun with 2 processes on a CPU, training runs in both and only rank 0 writes."""
+    out = tmp_path / "ddp"
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                           "--master_port", "29533", "-m", "lorakit", "train", "--task", "sentiment",
+                           "--out", str(out), *TINY], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["processes"] == 2
+    assert done.stdout.count("saved to") == 1
