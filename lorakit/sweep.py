@@ -86,7 +86,7 @@ def run_sweep(task, ranks, seeds=(0,), baselines=(), out="runs/sweep", base_conf
     base.resolved()  # check the shared options before the first run
     path = Path(out) / RESULTS
     table = read_results(path, task)
-    done = set() if table.empty else set(map(tuple, table[KEY].astype(int).values.tolist()))
+    done = set() if table.empty else {(m, int(r), int(s)) for m, r, s in table[KEY].values.tolist()}
     todo = [run for run in planned_runs(ranks, seeds, baselines) if run not in done]
     test_set = test_split(base)
     bar = tqdm(todo, desc=f"sweep {task}", disable=not progress or not todo)
