@@ -142,8 +142,8 @@ def build_parser():
     p = sub.add_parser("evaluate", help="print metrics of a trained run on a labelled file")
     p.add_argument("--model-dir", required=True)
     p.add_argument("--data", required=True)
-    for p in sub.choices.values():
-        p.add_argument("--debug", action="store_true", help="show tracebacks")
+    for p in sub.choices.values():  # SUPPRESS: `lorakit --debug train` keeps the top-level value
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     return parser
 
 
