@@ -23,5 +23,10 @@ lab: setup
 test: setup
 	HF_HUB_OFFLINE=1 LORAKIT_FAST=1 $(BIN)/python -m pytest -q lorakit tests
 
+# The classroom demo without Jupyter: a small rank sweep and its plot.
+demo: setup
+	HF_HUB_OFFLINE=1 $(BIN)/lorakit sweep --task sentiment --ranks 1,4,16 --seeds 0 --baselines head \
+		--max-train-examples 1500 --epochs 2 --out runs/demo
+
 clean:
 	rm -rf $(VENV) build *.egg-info
