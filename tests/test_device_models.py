@@ -1,0 +1,78 @@
+"""Device and precision choice with mocked GPUs, and each model family's LoRA layer names (no download)."""
+import pytest
+import torch
+from transformers import (AutoConfig, AutoModelForSequenceClassification,
+                          AutoModelForTokenClassification)
+
+from lorakit import ConfigError, apply_lora, lora_layers
+from lorakit.device import select_device, select_precision
+from lorakit.models import default_target_modules, head_module_names
+
+
+@pytest.mark.parametrize("capability,expected", [((7, 5), "fp16"), ((7, 0), "fp16"), ((8, 0), "bf16"),
+                                                 ((8, 9), "bf16"), ((9, 0), "bf16")])
+def test_precision_by_compute_capability(capability, expected, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)  # says yes on a T4 too
+    assert select_precision("cuda", capability=capability) == expected
+
+
+def test_precision_requests_are_checked():
+    assert select_precision("cpu") == select_precision("mps") == "no"
+    assert select_precision("cuda", "no", capability=(9, 0)) == "no"
+    with pytest.raises(ConfigError, match="bf16 needs compute capability 8.0"):
+        select_precision("cuda", "bf16", capability=(7, 5))
+    with pytest.raises(ConfigError, match="needs a CUDA GPU"):
+        select_precision("cpu", "fp16")
+    with pytest.raises(ConfigError, match="--precision"):
+        select_precision("cpu", "fp8")
+
+
+@pytest.mark.parametrize("cuda,mps,expected", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")])
+def test_device_order(cuda, mps, expected, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    assert select_device() == expected
+
+
+def test_unavailable_device_is_refused(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ConfigError, match="no such device"):
+        select_device("cuda")
+    with pytest.raises(ConfigError, match="not one of"):
+        select_device("tpu")
+
+
+TINY = dict(hidden_size=16, intermediate_size=24, num_attention_heads=2, num_hidden_layers=2, vocab_size=64)
+FAMILIES = {  # model_type: (config options, expected LoRA layer names in layer 0, head)
+    "bert": ({}, ["bert.encoder.layer.0.attention.self.query", "bert.encoder.layer.0.attention.self.value"],
+             ["classifier"]),
+    "roberta": ({}, ["roberta.encoder.layer.0.attention.self.query",
+                     "roberta.encoder.layer.0.attention.self.value"], ["classifier"]),
+    "distilbert": (dict(dim=16, hidden_dim=24, n_heads=2, n_layers=2),
+                   ["distilbert.transformer.layer.0.attention.q_lin", "distilbert.transformer.layer.0.attention.v_lin"],
+                   ["pre_classifier", "classifier"]),
+    "gpt2": (dict(n_embd=16, n_head=2, n_layer=2, pad_token_id=0), ["transformer.h.0.attn.c_attn"], ["score"]),
+    "electra": (dict(embedding_size=16), ["electra.encoder.layer.0.attention.self.query",
+                                          "electra.encoder.layer.0.attention.self.value"], ["classifier"]),
+}
+
+
+@pytest.mark.parametrize("model_type", FAMILIES)
+def test_layer_name_map(model_type):
+    options, expected, head = FAMILIES[model_type]
+    config = AutoConfig.for_model(model_type, **(TINY | options), num_labels=2)
+    model = AutoModelForSequenceClassification.from_config(config)
+    apply_lora(model, default_target_modules(model_type), r=2, modules_to_save=head_module_names(model))
+    names = sorted(lora_layers(model))
+    assert [n for n in names if ".0." in n] == expected
+    assert head_module_names(model) == head
+
+
+def test_token_classification_head():
+    config = AutoConfig.for_model("bert", **TINY, num_labels=9)
+    assert head_module_names(AutoModelForTokenClassification.from_config(config)) == ["classifier"]
+
+
+def test_unknown_family_asks_for_target_modules():
+    with pytest.raises(ConfigError, match="--target-modules"):
+        default_target_modules("mamba")
