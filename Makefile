@@ -17,8 +17,11 @@ setup: $(BIN)/python
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH)"
 	$(BIN)/python -m pip install -q -e ".[dev,lab]"
 
+# JupyterLab refuses to run as root unless told; containers and classroom machines often are root.
+LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: setup
-	cd notebooks && ../$(BIN)/jupyter lab
+	cd notebooks && ../$(BIN)/jupyter lab $(LAB_FLAGS)
 
 test: setup
 	HF_HUB_OFFLINE=1 LORAKIT_FAST=1 $(BIN)/python -m pytest -q lorakit tests
