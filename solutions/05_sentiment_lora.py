@@ -1,0 +1,95 @@
+"""Solutions to the exercises of notebooks/05_sentiment_lora.ipynb.
+
+Run from the repository root: python solutions/05_sentiment_lora.py (every answer is checked by an assert).
+Exercises 1-3 need no training; exercise 4 trains twice (seconds with LORAKIT_FAST=1, minutes without).
+"""
+import math
+
+import datasets
+import torch
+
+import lorakit
+from lorakit.fast import pick
+from lorakit.tasks import get_task
+from lorakit.train import DEFAULT_LR, TrainConfig, prepare_model, train
+
+LABELS = ["negative", "positive"]
+
+# Exercise 1. softmax(z)_1 = e^z1 / (e^z0 + e^z1) = 1 / (1 + e^-(z1 - z0)) = sigmoid(z1 - z0): only the
+# difference of the two logits matters. tanh(d) lies in (-1, 1) and is negative whenever d < 0, that is for
+# every text the model calls negative, so it is no probability; rescaled, (tanh(d/2) + 1) / 2 = sigmoid(d).
+gen = torch.Generator().manual_seed(0)
+z = torch.randn(1000, 2, generator=gen, dtype=torch.float64) * 3           # (n, 2) logits
+d = z[:, 1] - z[:, 0]
+torch.testing.assert_close(torch.softmax(z, dim=-1)[:, 1], torch.sigmoid(d))
+negative_share = (torch.tanh(d) < 0).double().mean().item()
+assert 0.4 < negative_share < 0.6
+torch.testing.assert_close((torch.tanh(d / 2) + 1) / 2, torch.sigmoid(d))
+print(f"1. softmax == sigmoid(z1 - z0); tanh(z1 - z0) < 0 for {negative_share:.1%} of random logits")
+
+# Exercise 2. From a confusion matrix (rows gold, columns predicted): accuracy = trace / total; F1 of a
+# class = 2 TP / (2 TP + FP + FN); macro-F1 = the mean over the classes.
+sentiment = get_task("sentiment")
+
+
+def by_hand(matrix):
+    (tn, fp), (fn, tp) = matrix                       # class 0 negative, class 1 positive
+    accuracy = (tn + tp) / (tn + fp + fn + tp)
+    f1_positive = 2 * tp / (2 * tp + fp + fn)
+    f1_negative = 2 * tn / (2 * tn + fn + fp)         # for "negative", tn plays the role of TP
+    return accuracy, (f1_positive + f1_negative) / 2
+
+
+def data_for(matrix):
+    gold, predicted = [], []
+    for g, row in enumerate(matrix):
+        for p, n in enumerate(row):
+            gold += [g] * n
+            predicted += [LABELS[p]] * n
+    return datasets.Dataset.from_dict({"text": ["x"] * len(gold), "label": gold}), predicted
+
+
+for matrix in ([[40, 10], [30, 20]], [[95, 0], [5, 0]]):
+    accuracy, macro_f1 = by_hand(matrix)
+    m = sentiment.metrics(*data_for(matrix))
+    assert m["confusion_matrix"] == matrix
+    assert math.isclose(m["accuracy"], accuracy) and math.isclose(m["macro_f1"], macro_f1)
+    print(f"2. {matrix}: accuracy {accuracy:.3f}, macro-F1 {macro_f1:.3f}")
+# They differ a lot when the classes are unbalanced and the model favours the big one: always saying
+# "negative" on 95 negative and 5 positive texts is 95 % accurate, but the positive class's F1 is 0, so
+# macro-F1 is below 0.5. On balanced data (the bundled splits) the two stay close.
+
+# Exercise 3. Training state in float32: 4 bytes for every weight, plus a gradient and AdamW's two moments
+# (3 x 4 bytes) for every trainable weight. Activations come on top and grow with batch size and length.
+
+
+def state_mib(trainable, total):
+    return 4 * (total + 3 * trainable) / 2**20
+
+
+print("3.              MiniLM (22.7 M)   110 M model")
+big = 110_000_000
+for method in ("full", "lora", "head"):
+    model = prepare_model("sentiment", LABELS, TrainConfig(method=method))
+    trainable, total = lorakit.count_parameters(model)
+    big_trainable = {"full": big, "lora": 0.003 * big, "head": 2 * 768 + 2}[method]
+    print(f"   {method:<5} {state_mib(trainable, total):14.0f} MiB {state_mib(big_trainable, big):11.0f} MiB")
+    if method == "full":
+        assert math.isclose(state_mib(trainable, total), 16 * total / 2**20)   # 4 copies of every weight
+assert state_mib(big, big) > 1600 > state_mib(0.003 * big, big)
+# 2 GB = 1907 MiB. For the 110 M model the state alone of full fine-tuning (about 1.7 GB) leaves almost
+# nothing for activations, the CUDA context and the data; LoRA and head-only need about a quarter of it
+# (the frozen weights), so they fit with room to spare. That is LoRA's memory argument in one line.
+
+# Exercise 4. LoRA at full fine-tuning's learning rate. B starts at zero and AdamW moves each weight by about
+# lr per step, so with a 20 times smaller learning rate B stays about 20 times smaller: the adapter barely
+# changes the model within the same number of steps, and the head does most of the work. One learning rate
+# for all methods is not a fair comparison: tune it per method.
+sizes = dict(max_train_examples=pick(full=None, fast=64), max_eval_examples=pick(full=None, fast=100),
+             epochs=pick(full=None, fast=1), seed=0)
+norms = {}
+for lr in (DEFAULT_LR["lora"], DEFAULT_LR["full"]):
+    result = train(TrainConfig(task="sentiment", method="lora", lr=lr, **sizes), progress=False)
+    norms[lr] = sum(layer.lora_B.weight.norm().item() for layer in lorakit.lora_layers(result.model).values())
+    print(f"4. lr {lr:g}: validation accuracy {result.metrics['accuracy']:.3f}, sum of |B| {norms[lr]:.4f}")
+assert norms[DEFAULT_LR["full"]] < norms[DEFAULT_LR["lora"]] / 5
