@@ -41,18 +41,23 @@ UNSUPPORTED = {"use_dora": False, "bias": "none", "lora_bias": False, "layers_to
                "target_parameters": None, "exclude_modules": None, "trainable_token_indices": None}
 
 
-def adapter_state_dict(model):
-    """The tensors an adapter holds, under peft's key names (LoRA weights and modules_to_save)."""
+def adapter_parameters(model):
+    """{peft key name: parameter} for what an adapter holds: LoRA weights and modules_to_save."""
     config = model.lora_config
-    state = {}
+    params = {}
     for name, layer in lora_layers(model).items():
-        state[f"{PREFIX}{name}.lora_A.weight"] = layer.lora_A.weight
-        state[f"{PREFIX}{name}.lora_B.weight"] = layer.lora_B.weight
+        params[f"{PREFIX}{name}.lora_A.weight"] = layer.lora_A.weight
+        params[f"{PREFIX}{name}.lora_B.weight"] = layer.lora_B.weight
     for name, module in model.named_modules():
         if name and config.modules_to_save and _is_saved(name, config.modules_to_save):
             for pname, p in module.named_parameters():
-                state[f"{PREFIX}{name}.{pname}"] = p
-    return {k: v.detach().float().contiguous().cpu() for k, v in state.items()}
+                params[f"{PREFIX}{name}.{pname}"] = p
+    return params
+
+
+def adapter_state_dict(model):
+    """The tensors an adapter holds, under peft's key names, as float32 CPU copies."""
+    return {k: v.detach().float().contiguous().cpu() for k, v in adapter_parameters(model).items()}
 
 
 def _is_saved(name, modules_to_save):
@@ -159,9 +164,8 @@ def load_adapter(model, path):
                        modules_to_save=config.modules_to_save)
         except ConfigError as e:
             raise AdapterError(f"{path}: adapter does not fit this model: {e}") from None
-    params = {PREFIX + k: p for k, p in model.named_parameters()}
-    expected = set(adapter_state_dict(model))
-    missing, unexpected = sorted(expected - set(tensors)), sorted(set(tensors) - set(params))
+    params = adapter_parameters(model)
+    missing, unexpected = sorted(set(params) - set(tensors)), sorted(set(tensors) - set(params))
     if unexpected or missing:
         key = (unexpected or missing)[0]
         what = "has a tensor the model lacks" if unexpected else "lacks a tensor the model needs"

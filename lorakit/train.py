@@ -17,6 +17,7 @@ Example (the bundled model and data; about a minute on a laptop CPU in fast mode
     >>> result = train(TrainConfig(task="sentiment", epochs=1, max_train_examples=64))  # doctest: +SKIP
     >>> result.metrics["accuracy"]  # doctest: +SKIP
 """
+import contextlib
 import copy
 import math
 import threading
@@ -168,7 +169,7 @@ def predict_outputs(model, features, task, tokenizer, batch_size=64, device=None
     for batch in loader:
         batch = {k: v.to(device) for k, v in batch.items()
                  if k not in ("labels", "start_positions", "end_positions")}
-        with autocast() if autocast else torch.autocast("cpu", enabled=False):
+        with autocast() if autocast else contextlib.nullcontext():
             out = model(**batch)
         lengths = batch["attention_mask"].sum(dim=1).tolist()
         if task.name == "qa":
@@ -232,8 +233,6 @@ class PeakMemory:
                 if self._stop.wait(self.interval):
                     return
 
-        sample_once = process.memory_info().rss / 2**20
-        self.mb = sample_once
         self._thread = threading.Thread(target=sample, daemon=True)
         self._thread.start()
         return self
@@ -327,18 +326,14 @@ def _epochs(config, task, model, loader, optimizer, scheduler, accelerator, toke
                       f"validation {task.main_metric} {scores[task.main_metric]:.4f}")
         if scores[task.main_metric] > best:
             best, waited = scores[task.main_metric], 0
-            best_state = {k: v.detach().clone() for k, v in unwrapped.state_dict().items()
-                          if k in _trainable_keys(unwrapped)}
+            best_state = {k: p.detach().clone() for k, p in unwrapped.named_parameters()
+                          if p.requires_grad}
             best_scores = scores
         else:
             waited += 1
             if waited >= config.patience:
                 break
     return history, best_scores, best_state
-
-
-def _trainable_keys(model):
-    return {name for name, p in model.named_parameters() if p.requires_grad}
 
 
 def _scalars(scores):
