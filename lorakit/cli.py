@@ -86,8 +86,8 @@ def add_train_options(p, sweep=False):
     p.add_argument("--rslora", action="store_true", help="scale by alpha/sqrt(r) instead of alpha/r")
     p.add_argument("--target-modules", type=name_list, default=None,
                    help="layers to adapt, e.g. query,value (default: the model family's) or all-linear")
-    p.add_argument("--epochs", type=positive_int, default=None)
-    p.add_argument("--batch-size", type=positive_int, default=32)
+    p.add_argument("--epochs", type=positive_int, default=None, help="default: 3, QA 1")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="default: 32, QA 16")
     p.add_argument("--lr", type=positive_float, default=None, help="learning rate (default by method)")
     if not sweep:
         p.add_argument("--seed", type=int, default=0)
@@ -120,6 +120,7 @@ def build_parser():
     p.add_argument("--seeds", type=int_list, default=[0], help="e.g. 0,1,2")
     p.add_argument("--baselines", type=baseline_list, default=[], help="full, head or full,head")
     p.add_argument("--out", required=True, help="folder for results.csv and the plot")
+    p.add_argument("--save-runs", action="store_true", help="also save each run under OUT/runs/")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
     p = sub.add_parser("predict", help="write predictions for a file")
@@ -168,7 +169,8 @@ def cmd_sweep(args):
     from .sweep import run_sweep
     from .tasks import get_task
     table = run_sweep(args.task, args.ranks, args.seeds, args.baselines, args.out,
-                      base_config=config_from_args(args), progress=not args.quiet)
+                      base_config=config_from_args(args), progress=not args.quiet,
+                      save_runs=args.save_runs)
     metric = get_task(args.task).main_metric
     plot = Path(args.out) / f"rank_vs_{metric}.png"
     plot_rank_sweep(table, metric, title=f"{args.task}: LoRA rank vs {metric}", path=plot)

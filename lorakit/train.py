@@ -37,7 +37,14 @@ from .tasks import get_task
 METHODS = ("lora", "full", "head")
 # Learning rates that work for each method on the bundled model (full fine-tuning needs a small one).
 DEFAULT_LR = {"lora": 1e-3, "full": 5e-5, "head": 3e-3}
-DEFAULT_EPOCHS = {"sentiment": 3, "ner": 3, "qa": 2}
+# Per task: epochs, batch size, and what differs from the defaults above. Extractive QA learns slowly
+# with LoRA on query and value alone (validation F1 75 after one epoch, batch 16, lr 3e-3); on every
+# Linear layer it reaches 85 by three quarters of that epoch (lr 2e-3), so QA adapts "all-linear".
+TASK_DEFAULTS = {
+    "sentiment": {"epochs": 3, "batch_size": 32},
+    "ner": {"epochs": 3, "batch_size": 32},
+    "qa": {"epochs": 1, "batch_size": 16, "target_modules": "all-linear", "lr": {"lora": 2e-3}},
+}
 
 
 @dataclass
@@ -50,7 +57,7 @@ class TrainConfig:
     lora_alpha: float = 16
     lora_dropout: float = 0.0
     use_rslora: bool = False
-    target_modules: list = None          # None: the model family's attention query and value
+    target_modules: list = None          # None: the task's default (attention query and value; QA all-linear)
     model: str = None                    # None: the bundled all-MiniLM-L6-v2
     train_file: str = None               # None: the bundled train split
     eval_file: str = None                # None: the bundled validation split
@@ -58,7 +65,7 @@ class TrainConfig:
     max_train_examples: int = None
     max_eval_examples: int = None
     epochs: int = None
-    batch_size: int = 32
+    batch_size: int = None
     lr: float = None
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
@@ -76,8 +83,13 @@ class TrainConfig:
             raise ConfigError(f"--method {c.method!r} is not one of {', '.join(METHODS)}")
         if c.method == "lora":
             check_lora_options(c.r, c.lora_alpha, c.lora_dropout)
-        c.epochs = DEFAULT_EPOCHS[c.task] if c.epochs is None else c.epochs
-        c.lr = DEFAULT_LR[c.method] if c.lr is None else c.lr
+        defaults = TASK_DEFAULTS[c.task]
+        c.epochs = defaults["epochs"] if c.epochs is None else c.epochs
+        c.batch_size = defaults["batch_size"] if c.batch_size is None else c.batch_size
+        if c.lr is None:
+            c.lr = defaults.get("lr", {}).get(c.method, DEFAULT_LR[c.method])
+        if c.method == "lora" and c.target_modules is None:
+            c.target_modules = defaults.get("target_modules")
         for name in ("epochs", "batch_size"):
             if not isinstance(getattr(c, name), int) or getattr(c, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(c, name)!r}")

@@ -3,8 +3,9 @@ import pytest
 import torch
 from torch import nn
 
+from lorakit import apply_lora
 from lorakit.analysis import (amplification, delta_weight_spectrum, inference_latency,
-                              similarity_grid, subspace_similarity)
+                              similarity_grid, subspace_similarity, train_step_time)
 from lorakit.lora import LoRALinear
 
 
@@ -58,3 +59,14 @@ def test_amplification_of_a_direction_w_lacks():
 def test_latency_is_positive():
     model = nn.Sequential(nn.Linear(8, 8))
     assert inference_latency(model, {"input": torch.randn(2, 8)}, repeats=3) > 0
+
+
+def test_train_step_time_leaves_the_weights_and_mode_alone(inputs):
+    from tiny import tiny_bert
+    model = apply_lora(tiny_bert(), ["query", "value"], r=2)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    batch = {**inputs, "labels": torch.tensor([0, 1, 2])}
+    assert train_step_time(model, batch, repeats=2) > 0
+    assert not model.training  # tiny_bert is in eval mode, and stays so
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert all(p.grad is None for p in model.parameters())

@@ -140,3 +140,15 @@ def test_two_processes_on_cpu(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["processes"] == 2
     assert done.stdout.count("saved to") == 1
+
+
+def test_task_defaults_fill_only_what_is_left_open():
+    from lorakit.train import TrainConfig
+    qa = TrainConfig(task="qa").resolved()
+    assert (qa.epochs, qa.batch_size, qa.lr, qa.target_modules) == (1, 16, 2e-3, "all-linear")
+    sentiment = TrainConfig(task="sentiment").resolved()
+    assert (sentiment.epochs, sentiment.batch_size, sentiment.lr, sentiment.target_modules) == (3, 32, 1e-3, None)
+    full_qa = TrainConfig(task="qa", method="full").resolved()
+    assert (full_qa.lr, full_qa.target_modules) == (5e-5, None)  # the QA LoRA lr is for LoRA only
+    mine = TrainConfig(task="qa", epochs=2, batch_size=8, lr=1e-4, target_modules=["query"]).resolved()
+    assert (mine.epochs, mine.batch_size, mine.lr, mine.target_modules) == (2, 8, 1e-4, ["query"])
