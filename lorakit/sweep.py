@@ -15,8 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 from ._io import atomic_write_text
-from .data import load_task_data
+from .data import bundled_data_dir, load_task_data
 from .errors import ConfigError, DataError
+from .runs import save_run
 from .tasks import get_task
 from .train import TrainConfig, evaluate, train
 
@@ -51,6 +52,21 @@ def read_results(path, task=None):
     return table
 
 
+def bundled_results(task):
+    """The precomputed sweep of `task` shipped with lorakit (`data/sweeps/<task>.csv`).
+
+    Notebook 07 plots it at once; `data/sweeps/README.md` gives the command that made it.
+
+    >>> sorted(set(bundled_results("sentiment")["method"]))
+    ['full', 'head', 'lora']
+    """
+    path = bundled_data_dir() / "sweeps" / f"{task}.csv"
+    if not path.is_file():
+        shipped = sorted(p.stem for p in path.parent.glob("*.csv"))
+        raise DataError(f"no precomputed sweep for task {task!r} (shipped: {', '.join(shipped)})")
+    return read_results(path, task)
+
+
 def append_row(path, table, row):
     """The table with `row` added, written to `path` atomically. Returns the new table."""
     table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)
@@ -60,11 +76,16 @@ def append_row(path, table, row):
     return table
 
 
-def run_one(config, test_set):
-    """Train one run and score it on the test split; returns one results row."""
+def run_one(config, test_set, save_to=None):
+    """Train one run and score it on the test split; returns one results row.
+
+    With `save_to`, the trained run is also saved there (adapter, head and metrics).
+    """
     result = train(config, progress=False)
     task = get_task(config.task)
     _, scores = evaluate(result.model, result.tokenizer, config.task, test_set)
+    if save_to is not None:
+        save_run(result, save_to, overwrite=True)
     scalars = {k: v for k, v in scores.items() if isinstance(v, (int, float))}
     m = result.metrics
     return {"task": config.task, "method": config.method,
@@ -74,12 +95,22 @@ def run_one(config, test_set):
             "epochs_run": m["epochs_run"]}
 
 
+def run_folder(out, method, rank, seed):
+    """Where `run_sweep(..., save_runs=True)` saves a run: out/runs/<method>_r<rank>_s<seed>.
+
+    >>> run_folder("sweep", "lora", 8, 0).as_posix()
+    'sweep/runs/lora_r8_s0'
+    """
+    return Path(out) / "runs" / f"{method}_r{rank}_s{seed}"
+
+
 def run_sweep(task, ranks, seeds=(0,), baselines=(), out="runs/sweep", base_config=None,
-              progress=True):
+              progress=True, save_runs=False):
     """Run every planned (method, rank, seed) not yet in `out/results.csv`; return the whole table.
 
     `base_config` (a TrainConfig) sets the options shared by all runs (epochs, lr, data, model...);
-    lr and epochs left at None take each method's defaults.
+    lr and epochs left at None take each method's defaults. With `save_runs`, each run is also
+    saved in `run_folder(out, method, rank, seed)`, so its adapter can be studied afterwards.
     """
     from tqdm.auto import tqdm
     base = replace(base_config or TrainConfig(), task=task)
@@ -93,7 +124,7 @@ def run_sweep(task, ranks, seeds=(0,), baselines=(), out="runs/sweep", base_conf
     for method, rank, seed in bar:
         bar.set_postfix(method=method, rank=rank, seed=seed)
         config = replace(base, method=method, r=rank or base.r, seed=seed)
-        row = run_one(config, test_set)
+        row = run_one(config, test_set, run_folder(out, method, rank, seed) if save_runs else None)
         table = append_row(path, table, row)
     return table
 

@@ -10,7 +10,7 @@ from lorakit.widgets import describe_rank, rank_explorer
 
 def fake_run_one(calls):
     """A stand-in for training: a row whose accuracy grows with rank, and a record of the call."""
-    def run_one(config, test_set):
+    def run_one(config, test_set, save_to=None):
         calls.append((config.method, config.r, config.seed))
         rank = config.r if config.method == "lora" else 0
         accuracy = {"full": 0.95, "head": 0.7}.get(config.method, 0.8 + 0.01 * rank)
@@ -38,10 +38,10 @@ def test_planned_runs():
 def test_resume_after_interrupt_without_duplicates(fake, tmp_path, monkeypatch):
     real = sweep.run_one
 
-    def interrupted(config, test_set):
+    def interrupted(config, test_set, save_to=None):
         if len(fake) == 3:
             raise KeyboardInterrupt
-        return real(config, test_set)
+        return real(config, test_set, save_to)
 
     monkeypatch.setattr(sweep, "run_one", interrupted)
     with pytest.raises(KeyboardInterrupt):
