@@ -23,8 +23,9 @@ LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: setup
 	cd notebooks && ../$(BIN)/jupyter lab $(LAB_FLAGS)
 
+# PYTEST_ARGS adds pytest options, e.g. make test PYTEST_ARGS="--durations=20 -k notebooks"
 test: setup
-	HF_HUB_OFFLINE=1 LORAKIT_FAST=1 $(BIN)/python -m pytest -q lorakit tests
+	HF_HUB_OFFLINE=1 LORAKIT_FAST=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS) lorakit tests
 
 # The classroom demo without Jupyter: a small rank sweep and its plot.
 demo: setup

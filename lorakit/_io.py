@@ -15,12 +15,24 @@ import tempfile
 from pathlib import Path
 
 
+def plain_mode(folder=False):
+    """The mode that `open` (0o666) or `mkdir` (0o777) would give, less the process's umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return (0o777 if folder else 0o666) & ~mask
+
+
 def atomic_write_bytes(path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file and a rename."""
+    """Write `data` to `path` through a temporary file and a rename.
+
+    The file gets the permissions of a file made by `open` (0o666 less the umask), not the owner-only
+    0o600 of a temporary file, so a classmate or a web server can read a shared run folder.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, plain_mode())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

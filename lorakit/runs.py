@@ -19,7 +19,7 @@ from pathlib import Path
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from ._io import write_json
+from ._io import plain_mode, write_json
 from .adapters import load_adapter, save_adapter
 from .errors import AdapterError, ConfigError
 from .models import TASK_TYPES, head_module_names, load_task_model, load_tokenizer, resolve_model
@@ -56,6 +56,7 @@ def save_run(result, out, overwrite=False):
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
     try:
+        os.chmod(stage, plain_mode(folder=True))  # mkdtemp makes it owner-only
         config, model = result.config, result.model
         base = resolve_model(config.model)
         if config.method == "lora":

@@ -52,21 +52,20 @@ class SharedBody:
             self.use(self.active)  # the shared layers still hold the active task's weights
 
     def _check_fits(self, name, body):
-        """Refuse a body of another base model, or with other LoRA layers or ranks."""
-        shared = dict(self.body.named_parameters())
-        for key, p in body.named_parameters():
-            if "lora_" in key:
-                if key not in shared or shared[key].shape != p.shape:
-                    raise AdapterError(f"{name}: LoRA weight {key} does not fit the shared body "
-                                       f"(other target modules or rank)")
-            elif key not in shared:
+        """Refuse a body of another base model, or with LoRA on other layers or at another rank."""
+        shared, own = dict(self.body.named_parameters()), dict(body.named_parameters())
+        if {k for k in shared if "lora_" in k} != {k for k in own if "lora_" in k}:
+            raise AdapterError(f"{name}: LoRA is on other layers than in the shared body")
+        for key, p in own.items():
+            if key not in shared:
                 raise AdapterError(f"{name}: the shared body lacks {key}; add the model with the "
                                    f"larger body first")
-            elif not torch.equal(shared[key], p):
+            if "lora_" in key and shared[key].shape != p.shape:
+                raise AdapterError(f"{name}: LoRA weight {key} does not fit the shared body "
+                                   f"(another rank)")
+            if "lora_" not in key and not torch.equal(shared[key], p):
                 raise AdapterError(f"{name}: weight {key} differs from the shared body's; the "
                                    f"adapter was trained on another base model")
-        if set(k for k in shared if "lora_" in k) != set(k for k, _ in body.named_parameters() if "lora_" in k):
-            raise AdapterError(f"{name}: LoRA is on other layers than in the shared body")
 
     @torch.no_grad()
     def use(self, name):

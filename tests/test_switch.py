@@ -53,7 +53,9 @@ def test_other_base_model_and_unknown_name_are_refused():
     with pytest.raises(AdapterError, match="differs from the shared body"):
         bank.add("other", other)
     other_rank = apply_lora(tiny_bert(), ["query", "value"], r=4)
-    with pytest.raises(AdapterError, match="does not fit the shared body"):
+    with pytest.raises(AdapterError, match="does not fit the shared body .another rank"):
         bank.add("r4", other_rank)
+    with pytest.raises(AdapterError, match="other layers"):
+        bank.add("query only", apply_lora(tiny_bert(), ["query"], r=2))
     with pytest.raises(AdapterError, match="no adapter named 'qa'"):
         bank.use("qa")

@@ -1,0 +1,67 @@
+"""Solutions to the exercises of notebooks/08_what_lora_learns.ipynb.
+
+Run from the repository root: python solutions/08_what_lora_learns.py (every answer is checked by an assert).
+Exercises 1-2 need no training; 3 and 4 train small adapters (seconds with LORAKIT_FAST=1, minutes without).
+"""
+import pandas as pd
+import torch
+from torch import nn
+
+from lorakit.analysis import amplification, subspace_similarity
+from lorakit.fast import pick
+from lorakit.lora import LoRALinear, lora_layers
+from lorakit.train import TrainConfig, train
+
+# Exercise 1. Each of the i unit vectors of U1 has, on average, a squared projection of j/d on a random
+# j-dimensional subspace, so ||U1[:, :i]^T U2[:, :j]||^2 is about i j / d; divided by min(i, j) that is
+# max(i, j) / d. Random subspaces overlap more the larger the larger one is.
+torch.manual_seed(0)
+d = 384
+A1, A2 = torch.randn(8, d), torch.randn(32, d)
+for i, j in [(1, 1), (1, 32), (8, 8), (8, 32)]:
+    phi = subspace_similarity(A1, A2, i, j)
+    assert abs(phi - max(i, j) / d) < 0.06, (i, j, phi)
+    print(f"1. phi(i={i}, j={j}) = {phi:.3f}   max(i, j)/d = {max(i, j) / d:.3f}")
+
+
+# Exercise 2. Every merge adds and every unmerge subtracts a rounded product; the rounding errors add up.
+def drift(dtype, cycles=10):
+    torch.manual_seed(0)
+    layer = LoRALinear(nn.Linear(d, d).to(dtype), r=8, lora_alpha=16).to(dtype)
+    nn.init.normal_(layer.lora_B.weight, std=0.02)
+    start = layer.base_layer.weight.detach().clone()
+    for _ in range(cycles):
+        layer.merge()
+        layer.unmerge()
+    return (layer.base_layer.weight - start).abs().max().item()
+
+
+drift32, drift64 = drift(torch.float32), drift(torch.float64)
+assert 0 < drift32 < 1e-5 and drift64 < 1e-13
+print(f"2. after 10 merge/unmerge cycles W0 moved by {drift32:.1e} (float32), {drift64:.1e} (float64). "
+      f"A server merges once: merging per request costs a d x d update each time and drifts.")
+
+# Exercise 3. The number of directions holding 90% of ||dW||_F^2, for every LoRA layer of a rank-32 adapter.
+config = dict(task="sentiment", max_train_examples=pick(full=3000, fast=48),
+              max_eval_examples=pick(full=500, fast=40), epochs=pick(full=2, fast=1))
+model = train(TrainConfig(r=32, **config), progress=False).model
+rows = []
+for name, layer in lora_layers(model).items():
+    s = torch.linalg.svdvals(layer.get_delta_weight().detach().double())
+    energy = (s ** 2).cumsum(0) / (s ** 2).sum()
+    block = next(int(part) for part in name.split(".") if part.isdigit())
+    rows.append({"block": block, "layer": name.split(".")[-1], "k90": int((energy < 0.9).sum()) + 1})
+k90 = pd.DataFrame(rows).pivot(index="block", columns="layer", values="k90")
+assert k90.notna().all().all() and ((k90 >= 1) & (k90 <= 32)).all().all()
+print("3. directions holding 90% of ||dW||^2, per block and layer:\n", k90.to_string())
+
+# Exercise 4. Longer training moves B further from zero: ||dW|| grows, and so does the amplification.
+results = {}
+for epochs in (config["epochs"], 2 * config["epochs"]):
+    run = train(TrainConfig(r=4, **{**config, "epochs": epochs}), progress=False)
+    layer = [lay for n, lay in lora_layers(run.model).items() if n.endswith("query")][-1]
+    results[epochs] = amplification(layer.base_layer.weight, layer.get_delta_weight())
+short, long = results[config["epochs"]], results[2 * config["epochs"]]
+assert long["delta_norm"] > short["delta_norm"]
+print(f"4. {config['epochs']} -> {2 * config['epochs']} epochs: ||dW|| {short['delta_norm']:.3f} -> "
+      f"{long['delta_norm']:.3f}, factor {short['factor']:.2f} -> {long['factor']:.2f}")
