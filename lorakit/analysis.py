@@ -80,18 +80,23 @@ def amplification(W0, delta, r=None, seed=0):
             "factor": float(delta.norm() / on_delta)}
 
 
+def _median_seconds(step, repeats, warmup):
+    """Median wall time of `step()` over `repeats` calls, after `warmup` untimed calls."""
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
 @torch.no_grad()
 def inference_latency(model, inputs, repeats=20, warmup=3):
     """Median seconds of one forward pass of `model` on `inputs` (a dict of tensors)."""
     model.eval()
-    for _ in range(warmup):
-        model(**inputs)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model(**inputs)
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
+    return _median_seconds(lambda: model(**inputs), repeats, warmup)
 
 
 def train_step_time(model, inputs, repeats=5, warmup=1):
@@ -103,15 +108,14 @@ def train_step_time(model, inputs, repeats=5, warmup=1):
     """
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=0.0)
-    was_training = model.training
-    model.train()
-    times = []
-    for i in range(warmup + repeats):
-        start = time.perf_counter()
+
+    def step():
         model(**inputs).loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        if i >= warmup:
-            times.append(time.perf_counter() - start)
+
+    was_training = model.training
+    model.train()
+    seconds = _median_seconds(step, repeats, warmup)
     model.train(was_training)
-    return sorted(times)[len(times) // 2]
+    return seconds

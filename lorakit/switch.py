@@ -46,10 +46,8 @@ class SharedBody:
                                      layer.lora_B.weight.detach().clone(), layer.scaling)
                                for key, layer in layers.items()}
         self.models[name] = model
-        if self.body is None:
+        if self.body is None:  # later models leave the shared layers, and the active task, as they are
             self.body, self.active = body, name
-        else:
-            self.use(self.active)  # the shared layers still hold the active task's weights
 
     def _check_fits(self, name, body):
         """Refuse a body of another base model, or with LoRA on other layers or at another rank."""
