@@ -83,6 +83,8 @@ def add_train_options(p, sweep=False):
         p.add_argument("--rank", type=positive_int, default=8, help="LoRA rank r (default 8)")
     p.add_argument("--alpha", type=positive_float, default=16, help="lora_alpha (default 16)")
     p.add_argument("--dropout", type=dropout, default=0.0, help="LoRA dropout in [0, 1) (default 0)")
+    p.add_argument("--attention-dropout", type=dropout, default=None,
+                   help="dropout on attention probabilities (default: the model's own; QA 0)")
     p.add_argument("--rslora", action="store_true", help="scale by alpha/sqrt(r) instead of alpha/r")
     p.add_argument("--target-modules", type=name_list, default=None,
                    help="layers to adapt, e.g. query,value (default: the model family's) or all-linear")
@@ -140,7 +142,8 @@ def config_from_args(args):
     from .train import TrainConfig
     return TrainConfig(task=args.task, method=getattr(args, "method", "lora"),
                        r=getattr(args, "rank", 8), lora_alpha=args.alpha,
-                       lora_dropout=args.dropout, use_rslora=args.rslora,
+                       lora_dropout=args.dropout, attention_dropout=args.attention_dropout,
+                       use_rslora=args.rslora,
                        target_modules=args.target_modules, model=args.model,
                        train_file=args.train, eval_file=args.eval, data_source=args.data_source,
                        max_train_examples=args.max_train_examples,

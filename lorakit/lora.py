@@ -13,6 +13,7 @@ Design: we wrap rather than subclass (`LoRALinear(base, ...)` keeps the original
 `base_layer`), use peft's names (`lora_A`, `lora_B`, `r`, `lora_alpha`, `scaling`) so that a learner
 can move to peft without translating, and merge only when `merge()` is called.
 """
+import contextlib
 import math
 import re
 from dataclasses import asdict, dataclass, field
@@ -248,6 +249,34 @@ def unmerge_lora(model):
     for layer in lora_layers(model).values():
         layer.unmerge()
     return model
+
+
+@contextlib.contextmanager
+def merged(model):
+    """Merge every unmerged LoRA layer for the `with` block, then put back the exact base weights.
+
+    Evaluation uses it: a merged model runs one matmul per layer instead of three. Restoring a copy
+    (rather than subtracting B A again) leaves W0 bit for bit as it was, so training can go on.
+
+    >>> net = apply_lora(nn.Sequential(nn.Linear(4, 4)), ["0"], r=2)
+    >>> before = net[0].base_layer.weight.clone()
+    >>> with merged(net):
+    ...     net[0].merged
+    True
+    >>> net[0].merged, torch.equal(net[0].base_layer.weight, before)
+    (False, True)
+    """
+    layers = [layer for layer in lora_layers(model).values() if not layer.merged]
+    saved = [layer.base_layer.weight.detach().clone() for layer in layers]
+    for layer in layers:
+        layer.merge()
+    try:
+        yield model
+    finally:
+        with torch.no_grad():
+            for layer, weight in zip(layers, saved):
+                layer.base_layer.weight.copy_(weight)
+                layer.merged = False
 
 
 def merge_and_unload(model):

@@ -35,6 +35,9 @@ TARGET_MODULES = {
 
 TASK_TYPES = {"sentiment": "SEQ_CLS", "ner": "TOKEN_CLS", "qa": "QUESTION_ANS"}
 
+# What each family calls the dropout on its attention probabilities (BERT, DistilBERT/Llama, GPT-2).
+ATTENTION_DROPOUT_KEYS = ("attention_probs_dropout_prob", "attention_dropout", "attn_pdrop")
+
 
 def default_model() -> str:
     """Path of the bundled all-MiniLM-L6-v2 folder (no network needed)."""
@@ -99,10 +102,11 @@ def load_tokenizer(name_or_path=None):
     return tokenizer
 
 
-def load_task_model(task, labels=None, name_or_path=None):
+def load_task_model(task, labels=None, name_or_path=None, attention_dropout=None):
     """A pretrained body with a freshly initialised head for `task` ("sentiment", "ner" or "qa").
 
     `labels` (a list of label names) sets the head size and id2label for classification tasks.
+    `attention_dropout`, if given, replaces the model's dropout on attention probabilities.
     """
     from transformers import (AutoModelForQuestionAnswering, AutoModelForSequenceClassification,
                               AutoModelForTokenClassification)
@@ -115,6 +119,8 @@ def load_task_model(task, labels=None, name_or_path=None):
     if labels is not None and task != "qa":
         kwargs = dict(num_labels=len(labels), id2label=dict(enumerate(labels)),
                       label2id={name: i for i, name in enumerate(labels)})
+    if attention_dropout is not None:
+        kwargs[attention_dropout_key(path)] = attention_dropout
     try:
         with _quiet_transformers():
             model = classes[task].from_pretrained(path, **kwargs)
@@ -123,3 +129,21 @@ def load_task_model(task, labels=None, name_or_path=None):
     if getattr(model.config, "pad_token_id", None) is None and model.config.model_type == "gpt2":
         model.config.pad_token_id = model.config.eos_token_id
     return model
+
+
+def attention_dropout_key(path):
+    """The name of the attention-dropout setting in the config of the model at `path`.
+
+    >>> attention_dropout_key(default_model())
+    'attention_probs_dropout_prob'
+    """
+    from transformers import AutoConfig
+    try:
+        config = AutoConfig.from_pretrained(path)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"--model {path}: cannot load its config ({str(e).splitlines()[0]})") from None
+    for key in ATTENTION_DROPOUT_KEYS:
+        if hasattr(config, key):
+            return key
+    raise ConfigError(f"--attention-dropout: model type {config.model_type!r} has none of the settings "
+                      f"{', '.join(ATTENTION_DROPOUT_KEYS)}; leave the option unset")

@@ -98,6 +98,28 @@ def test_qa_predict_writes_json_by_id(trained, tmp_path, capsys):
     assert {"exact_match", "f1"} <= set(json.loads(capsys.readouterr().out))
 
 
+def test_batched_outputs_follow_feature_order(trained):
+    """predict_outputs batches shortest first and merges LoRA; each output still belongs to its feature."""
+    import numpy as np
+    import torch
+
+    from lorakit.data import read_task_file
+    from lorakit.lora import lora_layers
+    from lorakit.runs import load_run
+    from lorakit.train import model_task, predict_outputs
+    model, tokenizer, _ = load_run(trained["ner"])
+    task = model_task(model, "ner")
+    features = task.encode(read_task_file("ner", bundled_path("ner", "test")).select(range(12)), tokenizer, train=False)
+    assert len(set(len(ids) for ids in features["input_ids"])) > 3  # the sort really reorders
+    weights = {n: layer.base_layer.weight.clone() for n, layer in lora_layers(model).items()}
+    together = predict_outputs(model, features, task, tokenizer, batch_size=5)
+    alone = [predict_outputs(model, features.select([i]), task, tokenizer)[0] for i in range(len(features))]
+    for a, b in zip(together, alone):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    assert all(torch.equal(layer.base_layer.weight, weights[n]) and not layer.merged
+               for n, layer in lora_layers(model).items())
+
+
 def test_same_seed_same_run(tmp_path):
     """Reproducibility: the same seed on a CPU gives the same metrics and adapter weights."""
     outs = [tmp_path / "a", tmp_path / "b"]
@@ -149,10 +171,13 @@ def test_two_processes_on_cpu(tmp_path):
 def test_task_defaults_fill_only_what_is_left_open():
     from lorakit.train import TrainConfig
     qa = TrainConfig(task="qa").resolved()
-    assert (qa.epochs, qa.batch_size, qa.lr, qa.target_modules) == (1, 16, 2e-3, "all-linear")
+    assert (qa.epochs, qa.batch_size, qa.lr, qa.target_modules, qa.attention_dropout) == (1, 16, 2e-3, "all-linear", 0.0)
     sentiment = TrainConfig(task="sentiment").resolved()
-    assert (sentiment.epochs, sentiment.batch_size, sentiment.lr, sentiment.target_modules) == (3, 32, 1e-3, None)
+    assert (sentiment.epochs, sentiment.batch_size, sentiment.lr, sentiment.target_modules,
+            sentiment.attention_dropout) == (3, 32, 1e-3, None, None)
     full_qa = TrainConfig(task="qa", method="full").resolved()
     assert (full_qa.lr, full_qa.target_modules) == (5e-5, None)  # the QA LoRA lr is for LoRA only
-    mine = TrainConfig(task="qa", epochs=2, batch_size=8, lr=1e-4, target_modules=["query"]).resolved()
-    assert (mine.epochs, mine.batch_size, mine.lr, mine.target_modules) == (2, 8, 1e-4, ["query"])
+    mine = TrainConfig(task="qa", epochs=2, batch_size=8, lr=1e-4, target_modules=["query"],
+                       attention_dropout=0.1).resolved()
+    assert (mine.epochs, mine.batch_size, mine.lr, mine.target_modules, mine.attention_dropout) == (
+        2, 8, 1e-4, ["query"], 0.1)

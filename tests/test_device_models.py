@@ -6,7 +6,7 @@ from transformers import (AutoConfig, AutoModelForSequenceClassification,
 
 from lorakit import ConfigError, apply_lora, lora_layers
 from lorakit.device import select_device, select_precision
-from lorakit.models import default_target_modules, head_module_names
+from lorakit.models import attention_dropout_key, default_target_modules, head_module_names, load_task_model
 
 
 @pytest.mark.parametrize("capability,expected", [((7, 5), "fp16"), ((7, 0), "fp16"), ((8, 0), "bf16"),
@@ -76,3 +76,30 @@ def test_token_classification_head():
 def test_unknown_family_asks_for_target_modules():
     with pytest.raises(ConfigError, match="--target-modules"):
         default_target_modules("mamba")
+
+
+@pytest.mark.parametrize("model_type,options,key", [
+    ("bert", {}, "attention_probs_dropout_prob"),
+    ("distilbert", dict(dim=16, hidden_dim=24, n_heads=2, n_layers=2), "attention_dropout"),
+    ("gpt2", dict(n_embd=16, n_head=2, n_layer=2), "attn_pdrop"),
+])
+def test_attention_dropout_is_set_by_family(model_type, options, key, tmp_path):
+    config = AutoConfig.for_model(model_type, **(TINY | options))
+    AutoModelForSequenceClassification.from_config(config).save_pretrained(tmp_path)
+    assert attention_dropout_key(tmp_path) == key
+    model = load_task_model("sentiment", ["neg", "pos"], tmp_path, attention_dropout=0.0)
+    assert getattr(model.config, key) == 0.0
+    assert getattr(load_task_model("sentiment", ["neg", "pos"], tmp_path).config, key) == 0.1
+
+
+def test_bert_attention_dropout_leaves_hidden_dropout(tmp_path):
+    AutoModelForSequenceClassification.from_config(AutoConfig.for_model("bert", **TINY)).save_pretrained(tmp_path)
+    model = load_task_model("qa", None, tmp_path, attention_dropout=0.0)
+    ps = {name.split(".")[-2]: m.p for name, m in model.named_modules() if isinstance(m, torch.nn.Dropout)}
+    assert ps == {"self": 0.0, "output": 0.1, "embeddings": 0.1}
+
+
+def test_attention_dropout_needs_a_known_setting(tmp_path):
+    AutoConfig.for_model("t5", d_model=16, d_ff=24, num_heads=2, num_layers=2).save_pretrained(tmp_path)
+    with pytest.raises(ConfigError, match="--attention-dropout.*'t5'"):
+        attention_dropout_key(tmp_path)

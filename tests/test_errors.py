@@ -64,6 +64,7 @@ def run_copy(run_dir, tmp_path):
     (["--alpha", "-1"], ["--alpha", "> 0"]),
     (["--dropout", "1"], ["--dropout", "[0, 1)"]),
     (["--dropout", "-0.1"], ["--dropout", "[0, 1)"]),
+    (["--attention-dropout", "1"], ["--attention-dropout", "[0, 1)"]),
     (["--task", "pos"], ["--task", "invalid choice", "sentiment"]),
     (["--method", "adapter"], ["--method", "invalid choice"]),
 ])
