@@ -39,6 +39,7 @@ def checked(convert, valid, expected):
 
 
 positive_int = checked(int, lambda v: v >= 1, "a positive integer")
+non_negative_int = checked(int, lambda v: v >= 0, "an integer >= 0")
 positive_float = checked(float, lambda v: 0 < v < float("inf"), "a number > 0")
 dropout = checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 
@@ -85,6 +86,12 @@ def add_train_options(p, sweep=False):
     p.add_argument("--dropout", type=dropout, default=0.0, help="LoRA dropout in [0, 1) (default 0)")
     p.add_argument("--attention-dropout", type=dropout, default=None,
                    help="dropout on attention probabilities (default: the model's own; QA 0)")
+    p.add_argument("--max-length", type=positive_int, default=None,
+                   help="tokens per example or QA window (default 128, QA 256)")
+    p.add_argument("--doc-stride", type=non_negative_int, default=None,
+                   help="QA: tokens shared by neighbouring windows of a long context (default 64)")
+    p.add_argument("--label-all-tokens", action="store_true",
+                   help="NER: train on every sub-token of a word, not only the first")
     p.add_argument("--rslora", action="store_true", help="scale by alpha/sqrt(r) instead of alpha/r")
     p.add_argument("--target-modules", type=name_list, default=None,
                    help="layers to adapt, e.g. query,value (default: the model family's) or all-linear")
@@ -143,7 +150,8 @@ def config_from_args(args):
     return TrainConfig(task=args.task, method=getattr(args, "method", "lora"),
                        r=getattr(args, "rank", 8), lora_alpha=args.alpha,
                        lora_dropout=args.dropout, attention_dropout=args.attention_dropout,
-                       use_rslora=args.rslora,
+                       use_rslora=args.rslora, max_length=args.max_length,
+                       doc_stride=args.doc_stride, label_all_tokens=args.label_all_tokens,
                        target_modules=args.target_modules, model=args.model,
                        train_file=args.train, eval_file=args.eval, data_source=args.data_source,
                        max_train_examples=args.max_train_examples,
@@ -201,7 +209,7 @@ def cmd_predict(args):
     from .tasks import get_task
     from .train import predict
     model, tokenizer, info, dataset = load_for(args, args.input)
-    predictions = predict(model, tokenizer, info["task"], dataset)
+    predictions = predict(model, tokenizer, info["task"], dataset, options=info["options"])
     get_task(info["task"]).write_predictions(dataset, predictions, args.output)
     print(f"wrote {len(predictions)} predictions to {args.output}")
 
@@ -213,7 +221,7 @@ def cmd_evaluate(args):
     gold = get_task(info["task"]).label_column or "answers"
     if gold not in dataset.column_names:
         raise DataError(f"{args.data}: has no gold {gold!r} to evaluate against")
-    _, metrics = evaluate(model, tokenizer, info["task"], dataset)
+    _, metrics = evaluate(model, tokenizer, info["task"], dataset, options=info["options"])
     print(json.dumps(metrics, indent=2))
 
 

@@ -99,6 +99,8 @@ def read_run_info(model_dir):
     missing = [k for k in RUN_FIELDS if not isinstance(info, dict) or k not in info]
     if missing:
         raise AdapterError(f"{file}: missing field(s) {', '.join(missing)}")
+    if not isinstance(info["options"], dict):
+        raise AdapterError(f"{file}: 'options' must be a JSON object, got {type(info['options']).__name__}")
     return info
 
 

@@ -301,11 +301,13 @@ class Task:
     default_labels = None
     token_labels = False         # True when `labels` holds one id per token
 
-    def __init__(self, labels=None):
+    def __init__(self, labels=None, max_length=None):
         # Label names to use when the dataset carries no ClassLabel feature (prediction inputs);
         # pass the names a trained model was saved with when they differ from the defaults.
         labels = self.default_labels if labels is None else labels
         self.labels = list(labels) if labels is not None else None
+        if max_length is not None:   # else the class's own: 128 tokens, QA 256
+            self.max_length = max_length
 
     def label_names(self, dataset):
         """The dataset's ClassLabel names, else the task's own `labels` (None for QA)."""
@@ -436,8 +438,8 @@ class NerTask(Task):
     name, main_metric, max_length = "ner", "f1", 128
     label_column, default_labels, token_labels = "ner_tags", NER_TAGS, True
 
-    def __init__(self, labels=None, label_all_tokens=False):
-        super().__init__(labels)
+    def __init__(self, labels=None, label_all_tokens=False, max_length=None):
+        super().__init__(labels, max_length)
         self.label_all_tokens = label_all_tokens
 
     def encode(self, dataset, tokenizer, max_length=None, train=True):
@@ -565,8 +567,8 @@ class QaTask(Task):
     name, main_metric, max_length = "qa", "f1", 256
     label_column = None
 
-    def __init__(self, doc_stride=64, n_best=20, max_answer_length=30):
-        super().__init__(None)
+    def __init__(self, doc_stride=64, n_best=20, max_answer_length=30, max_length=None):
+        super().__init__(None, max_length)
         self.doc_stride, self.n_best, self.max_answer_length = doc_stride, n_best, max_answer_length
 
     def encode(self, dataset, tokenizer, max_length=None, train=True, doc_stride=None):

@@ -60,6 +60,9 @@ class TrainConfig:
     lora_alpha: float = 16
     lora_dropout: float = 0.0
     attention_dropout: float = None      # None: the task's default (the model's own, 0.1 for BERT; QA 0)
+    max_length: int = None               # tokens per example or window; None: the task's (128, QA 256)
+    doc_stride: int = None               # QA: tokens shared by neighbouring windows; None: 64
+    label_all_tokens: bool = False       # NER: train on every sub-token, not only a word's first
     use_rslora: bool = False
     target_modules: list = None          # None: the task's default (attention query and value; QA all-linear)
     model: str = None                    # None: the bundled all-MiniLM-L6-v2
@@ -98,12 +101,41 @@ class TrainConfig:
             c.attention_dropout = defaults.get("attention_dropout")
         if c.attention_dropout is not None and not 0 <= c.attention_dropout < 1:
             raise ConfigError(f"--attention-dropout must be in [0, 1), got {c.attention_dropout!r}")
+        _check_task_options(c)
         for name in ("epochs", "batch_size"):
             if not isinstance(getattr(c, name), int) or getattr(c, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(c, name)!r}")
         if not c.lr > 0 or not math.isfinite(c.lr):
             raise ConfigError(f"--lr must be a positive number, got {c.lr!r}")
         return c
+
+
+def _check_task_options(c):
+    if c.max_length is not None and (not isinstance(c.max_length, int) or c.max_length < 1):
+        raise ConfigError(f"--max-length must be a positive integer, got {c.max_length!r}")
+    if c.doc_stride is not None and c.task != "qa":
+        raise ConfigError(f"--doc-stride applies to --task qa only, not {c.task}")
+    if c.label_all_tokens and c.task != "ner":
+        raise ConfigError(f"--label-all-tokens applies to --task ner only, not {c.task}")
+    if c.task == "qa":
+        qa = get_task("qa", **task_options(asdict(c)))
+        if not isinstance(qa.doc_stride, int) or not 0 <= qa.doc_stride < qa.max_length:
+            raise ConfigError(f"--doc-stride must be an overlap in 0..{qa.max_length - 1} tokens "
+                              f"(below --max-length {qa.max_length}), got {qa.doc_stride!r}")
+
+
+def task_options(options):
+    """The Task options in a run's options (a TrainConfig as a dict); older runs lack them.
+
+    >>> task_options({"task": "qa", "max_length": 384, "doc_stride": 128})
+    {'max_length': 384, 'doc_stride': 128}
+    """
+    chosen = {"max_length": options.get("max_length")}
+    if options["task"] == "qa":
+        chosen["doc_stride"] = options.get("doc_stride")
+    if options["task"] == "ner":
+        chosen["label_all_tokens"] = options.get("label_all_tokens") or False
+    return {k: v for k, v in chosen.items() if v is not None}
 
 
 @dataclass
@@ -211,26 +243,31 @@ def _batch_outputs(model, batch, task, device, autocast):
     return [l if task.name == "sentiment" else l[:n] for l, n in zip(logits, lengths)]
 
 
-def model_task(model, task_name):
-    """The Task for `task_name`, with the label names the model was trained with."""
+def model_task(model, task_name, options=None):
+    """The Task for `task_name`, with the label names the model was trained with.
+
+    `options` are the run's options (`lorakit.json`), so that a run trained with, say,
+    `max_length=384` predicts with the same windows.
+    """
+    chosen = task_options({**(options or {}), "task": task_name})
     if task_name == "qa":
-        return get_task("qa")
+        return get_task("qa", **chosen)
     id2label = model.config.id2label
-    return get_task(task_name, labels=[id2label[i] for i in range(len(id2label))])
+    return get_task(task_name, labels=[id2label[i] for i in range(len(id2label))], **chosen)
 
 
-def predict(model, tokenizer, task_name, dataset, batch_size=64, **kwargs):
+def predict(model, tokenizer, task_name, dataset, batch_size=64, options=None, **kwargs):
     """Predictions for every example of `dataset`, in its order, in the task's natural format."""
-    task = model_task(model, task_name)
+    task = model_task(model, task_name, options)
     features = task.encode(dataset, tokenizer, train=False)
     outputs = predict_outputs(model, features, task, tokenizer, batch_size, **kwargs)
     return task.postprocess(dataset, features, outputs)
 
 
-def evaluate(model, tokenizer, task_name, dataset, batch_size=64, **kwargs):
+def evaluate(model, tokenizer, task_name, dataset, batch_size=64, options=None, **kwargs):
     """(predictions, metrics) of `model` on a labelled `dataset`."""
-    predictions = predict(model, tokenizer, task_name, dataset, batch_size, **kwargs)
-    return predictions, model_task(model, task_name).metrics(dataset, predictions)
+    predictions = predict(model, tokenizer, task_name, dataset, batch_size, options, **kwargs)
+    return predictions, model_task(model, task_name, options).metrics(dataset, predictions)
 
 
 class PeakMemory:
@@ -282,7 +319,7 @@ def train(config: TrainConfig, progress=True) -> TrainResult:
     from transformers import get_linear_schedule_with_warmup
 
     config = config.resolved()
-    task = get_task(config.task)
+    task = get_task(config.task, **task_options(config_dict(config)))
     device = select_device(config.device)
     accelerator = Accelerator(mixed_precision=select_precision(device, config.precision), cpu=device == "cpu")
     seed_everything(config.seed)

@@ -120,6 +120,28 @@ def test_batched_outputs_follow_feature_order(trained):
                for n, layer in lora_layers(model).items())
 
 
+def test_task_options_are_saved_and_used_for_prediction(tmp_path, capsys):
+    from lorakit.runs import load_run
+    from lorakit.train import model_task
+    out = tmp_path / "qa"
+    assert main(["train", "--task", "qa", "--out", str(out), "--max-length", "96", "--doc-stride", "24", *TINY]) == 0
+    model, _, info = load_run(out)
+    assert (info["options"]["max_length"], info["options"]["doc_stride"]) == (96, 24)
+    task = model_task(model, "qa", info["options"])
+    assert (task.max_length, task.doc_stride) == (96, 24)
+    assert (model_task(model, "qa").max_length, model_task(model, "qa").doc_stride) == (256, 64)
+    capsys.readouterr()
+    assert main(["evaluate", "--model-dir", str(out), "--data", str(bundled_path("qa", "validation"))]) == 0
+    assert "f1" in json.loads(capsys.readouterr().out)
+
+
+def test_ner_label_all_tokens_trains(tmp_path):
+    from lorakit.runs import read_run_info
+    out = tmp_path / "ner"
+    assert main(["train", "--task", "ner", "--out", str(out), "--label-all-tokens", *TINY]) == 0
+    assert read_run_info(out)["options"]["label_all_tokens"] is True
+
+
 def test_same_seed_same_run(tmp_path):
     """Reproducibility: the same seed on a CPU gives the same metrics and adapter weights."""
     outs = [tmp_path / "a", tmp_path / "b"]

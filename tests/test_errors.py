@@ -65,6 +65,8 @@ def run_copy(run_dir, tmp_path):
     (["--dropout", "1"], ["--dropout", "[0, 1)"]),
     (["--dropout", "-0.1"], ["--dropout", "[0, 1)"]),
     (["--attention-dropout", "1"], ["--attention-dropout", "[0, 1)"]),
+    (["--max-length", "0"], ["--max-length", "positive integer"]),
+    (["--doc-stride", "-1"], ["--doc-stride", ">= 0"]),
     (["--task", "pos"], ["--task", "invalid choice", "sentiment"]),
     (["--method", "adapter"], ["--method", "invalid choice"]),
 ])
@@ -184,6 +186,26 @@ def test_adapter_of_another_label_set(run_copy, capsys):
     (run_copy / "lorakit.json").write_text(json.dumps(info))
     result = in_process(capsys, "evaluate", "--model-dir", run_copy, "--data", bundled_path("sentiment", "test"))
     assert_one_line_error(result, "classifier", "label set")
+
+
+@pytest.mark.parametrize("task,args,words", [
+    ("sentiment", ["--doc-stride", "8"], ["--doc-stride", "qa only"]),
+    ("qa", ["--label-all-tokens"], ["--label-all-tokens", "ner only"]),
+    ("qa", ["--doc-stride", "300"], ["--doc-stride", "0..255", "--max-length 256"]),
+    ("qa", ["--max-length", "64", "--doc-stride", "64"], ["--doc-stride", "0..63"]),
+])
+def test_task_options_for_the_wrong_task(task, args, words, tmp_path, capsys):
+    result = in_process(capsys, "train", "--task", task, "--out", tmp_path / "o", *args, *TINY)
+    assert_one_line_error(result, *words)
+    assert not (tmp_path / "o").exists()
+
+
+def test_run_options_that_are_not_an_object(run_copy, capsys):
+    info = json.loads((run_copy / "lorakit.json").read_text())
+    info["options"] = [1, 2]
+    (run_copy / "lorakit.json").write_text(json.dumps(info))
+    result = in_process(capsys, "evaluate", "--model-dir", run_copy, "--data", bundled_path("sentiment", "test"))
+    assert_one_line_error(result, "lorakit.json", "'options' must be a JSON object")
 
 
 def test_predict_input_in_the_wrong_format(run_dir, tmp_path, capsys):

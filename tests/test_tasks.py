@@ -380,3 +380,10 @@ def test_write_predictions_round_trips(tmp_path):
     with pytest.raises(DataError, match="1 predictions for 2 examples"):
         QaTask().write_predictions(qa_data(), ["x"], tmp_path / "bad.json")
     assert not (tmp_path / "bad.json").exists()
+
+
+def test_max_length_option_truncates(tokenizer):
+    data = datasets.Dataset.from_dict({"text": ["word " * 300], "label": [1]})
+    assert get_task("sentiment").max_length == 128
+    assert len(get_task("sentiment", max_length=32).encode(data, tokenizer)["input_ids"][0]) == 32
+    assert get_task("qa", max_length=384).max_length == 384 and get_task("ner", max_length=64).max_length == 64
