@@ -19,7 +19,7 @@ from .data import bundled_data_dir, load_task_data
 from .errors import ConfigError, DataError
 from .runs import save_run
 from .tasks import get_task
-from .train import TrainConfig, evaluate, train
+from .train import TrainConfig, config_dict, evaluate, train
 
 RESULTS = "results.csv"
 KEY = ["method", "rank", "seed"]
@@ -83,7 +83,8 @@ def run_one(config, test_set, save_to=None):
     """
     result = train(config, progress=False)
     task = get_task(config.task)
-    _, scores = evaluate(result.model, result.tokenizer, config.task, test_set)
+    _, scores = evaluate(result.model, result.tokenizer, config.task, test_set,
+                         options=config_dict(result.config))  # the run's max_length, doc_stride
     if save_to is not None:
         save_run(result, save_to, overwrite=True)
     scalars = {k: v for k, v in scores.items() if isinstance(v, (int, float))}

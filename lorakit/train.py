@@ -101,24 +101,22 @@ class TrainConfig:
             c.attention_dropout = defaults.get("attention_dropout")
         if c.attention_dropout is not None and not 0 <= c.attention_dropout < 1:
             raise ConfigError(f"--attention-dropout must be in [0, 1), got {c.attention_dropout!r}")
-        _check_task_options(c)
-        for name in ("epochs", "batch_size"):
+        for name in ("epochs", "batch_size") + (("max_length",) if c.max_length is not None else ()):
             if not isinstance(getattr(c, name), int) or getattr(c, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(c, name)!r}")
+        _check_task_options(c)
         if not c.lr > 0 or not math.isfinite(c.lr):
             raise ConfigError(f"--lr must be a positive number, got {c.lr!r}")
         return c
 
 
 def _check_task_options(c):
-    if c.max_length is not None and (not isinstance(c.max_length, int) or c.max_length < 1):
-        raise ConfigError(f"--max-length must be a positive integer, got {c.max_length!r}")
     if c.doc_stride is not None and c.task != "qa":
         raise ConfigError(f"--doc-stride applies to --task qa only, not {c.task}")
     if c.label_all_tokens and c.task != "ner":
         raise ConfigError(f"--label-all-tokens applies to --task ner only, not {c.task}")
     if c.task == "qa":
-        qa = get_task("qa", **task_options(asdict(c)))
+        qa = get_task("qa", **task_options(config_dict(c)))
         if not isinstance(qa.doc_stride, int) or not 0 <= qa.doc_stride < qa.max_length:
             raise ConfigError(f"--doc-stride must be an overlap in 0..{qa.max_length - 1} tokens "
                               f"(below --max-length {qa.max_length}), got {qa.doc_stride!r}")

@@ -57,6 +57,24 @@ def test_resume_after_interrupt_without_duplicates(fake, tmp_path, monkeypatch):
     assert len(fake) == 8 and len(again) == 8  # a finished sweep returns at once
 
 
+def test_run_one_scores_with_the_runs_task_options(monkeypatch):
+    """A sweep with --max-length 64 scores its test split with 64-token inputs too, not the default."""
+    from types import SimpleNamespace
+    seen = {}
+    result = SimpleNamespace(model=None, tokenizer=None, config=sweep.TrainConfig(task="ner", max_length=64),
+                             metrics={"f1": 0.5, "trainable_params": 1, "train_seconds": 1.0,
+                                      "peak_memory_mb": 1.0, "epochs_run": 1})
+    monkeypatch.setattr(sweep, "train", lambda config, progress: result)
+
+    def evaluate(model, tokenizer, task, test_set, options=None):
+        seen.update(options)
+        return None, {"f1": 0.5}
+
+    monkeypatch.setattr(sweep, "evaluate", evaluate)
+    sweep.run_one(result.config, test_set=None)
+    assert seen["max_length"] == 64 and seen["task"] == "ner"
+
+
 def test_other_task_in_results_is_refused(fake, tmp_path):
     sweep.run_sweep("sentiment", [1], [0], out=tmp_path, progress=False)
     with pytest.raises(ConfigError, match="holds a sweep of"):
