@@ -1,24 +1,43 @@
 """lorakit: the helper package of a hands-on course on LoRA fine-tuning.
 
 Each module teaches one concept; this file re-exports the public API so notebooks can write
-`import lorakit` and `lorakit.apply_lora(...)`.
+`import lorakit` and `lorakit.apply_lora(...)`. The modules load on first use (PEP 562), so
+`import lorakit` is instant and the command line can install its Ctrl-C handling before torch,
+transformers and datasets are imported.
+
+Example:
+    >>> import lorakit
+    >>> lorakit.apply_lora is lorakit.lora.apply_lora
+    True
 """
-from . import analysis, data, device, fast, grads, lowrank, plots, tasks
-from .adapters import load_adapter, read_adapter_config, save_adapter
-from .errors import (AdapterError, ConfigError, DataError, LorakitError, MergeError,
-                     TrainingError)
-from .fast import fast_mode
-from .lora import (LoRALinear, LoraConfig, apply_lora, count_parameters, linear_layer_names,
-                   lora_layers, merge_and_unload, merge_lora, unmerge_lora)
-from .models import default_model, default_target_modules, load_task_model, load_tokenizer
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "analysis", "data", "device", "fast", "grads", "lowrank", "plots", "tasks",
-    "AdapterError", "ConfigError", "DataError", "LoRALinear", "LoraConfig", "LorakitError",
-    "MergeError", "TrainingError", "apply_lora", "count_parameters", "default_model",
-    "default_target_modules", "fast_mode", "linear_layer_names", "load_adapter",
-    "load_task_model", "load_tokenizer", "lora_layers", "merge_and_unload", "merge_lora",
-    "read_adapter_config", "save_adapter", "unmerge_lora",
-]
+MODULES = ("adapters", "analysis", "data", "device", "errors", "fast", "grads", "lora", "lowrank",
+           "models", "plots", "tasks")
+# Each public name and the module it lives in.
+NAMES = {
+    "adapters": ("load_adapter", "read_adapter_config", "save_adapter"),
+    "errors": ("AdapterError", "ConfigError", "DataError", "LorakitError", "MergeError",
+               "TrainingError"),
+    "fast": ("fast_mode",),
+    "lora": ("LoRALinear", "LoraConfig", "apply_lora", "count_parameters", "linear_layer_names",
+             "lora_layers", "merge_and_unload", "merge_lora", "unmerge_lora"),
+    "models": ("default_model", "default_target_modules", "load_task_model", "load_tokenizer"),
+}
+_HOME = {name: module for module, names in NAMES.items() for name in names}
+
+__all__ = sorted(set(MODULES) | set(_HOME))
+
+
+def __getattr__(name):
+    if name in _HOME:
+        return getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+    if name in MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'lorakit' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -11,6 +11,7 @@ Example:
 """
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -51,3 +52,44 @@ def atomic_write_text(path, text: str) -> None:
 def write_json(path, obj) -> None:
     """Write `obj` as indented JSON to `path` atomically."""
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def nearest_existing(path) -> Path:
+    """`path` itself if it exists, else its closest ancestor that does.
+
+    >>> nearest_existing("/no/such/folder/here").as_posix()
+    '/'
+    """
+    path = Path(os.path.abspath(path))
+    while not os.path.lexists(path):
+        path = path.parent
+    return path
+
+
+def check_can_write(path, option, need_bytes=0):
+    """Raise WriteError unless a file or folder can be made at `path` (with `need_bytes` free).
+
+    It probes the closest existing folder by making and removing an empty folder in it, so a
+    read-only disk, a missing permission or a path under a file is found before any work starts.
+    The error names `option` (e.g. "--out") and the path at fault.
+    """
+    from .errors import WriteError
+    base = nearest_existing(Path(path).parent)
+    if not base.is_dir():
+        raise WriteError(f"{option} {path}: {base} is a file, not a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=base, prefix=".lorakit-probe-"))
+    except OSError as e:
+        raise WriteError(f"{option} {path}: cannot write in {base} ({e.strerror or e})") from None
+    free = shutil.disk_usage(base).free
+    if free < need_bytes:
+        raise WriteError(f"{option} {path}: only {free / 2**20:.1f} MB free on its disk, and this "
+                          f"needs about {need_bytes / 2**20:.0f} MB")
+
+
+def same_file(a, b) -> bool:
+    """True when the paths `a` and `b` name the same file (through links, `..` or case too)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return Path(os.path.abspath(a)) == Path(os.path.abspath(b))

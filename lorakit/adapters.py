@@ -9,23 +9,32 @@ An adapter directory holds two files, exactly as `peft.PeftModel.save_pretrained
 
 So `peft.PeftModel.from_pretrained(base, path)` loads a lorakit adapter, and `load_adapter` loads one
 that peft saved. Weights are read with safetensors only: nothing is ever unpickled.
+
+Every config field that lorakit uses is checked for its type and range; fields it does not know
+(a newer peft's) are loaded with a warning, and fields whose non-default values change the maths
+(UNSUPPORTED) are refused. Tensors holding NaN or inf (a diverged run) are refused too.
 """
 import json
+import math
+import warnings
 from pathlib import Path
 
+import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
 from ._io import atomic_write_bytes, write_json
-from .errors import AdapterError, ConfigError
-from .lora import LoraConfig, apply_lora, lora_layers
+from .errors import AdapterError, ConfigError, LorakitWarning
+from .lora import LoraConfig, _matches, apply_lora, lora_layers
 
 CONFIG_NAME = "adapter_config.json"
 WEIGHTS_NAME = "adapter_model.safetensors"
 PREFIX = "base_model.model."
 
 REQUIRED = ("peft_type", "r", "lora_alpha", "target_modules")
-# Every field peft's LoraConfig has written (0.10 to 0.21); those not in UNSUPPORTED are ignored.
+# Every field peft's LoraConfig has written (0.10 to 0.21). lorakit reads those in FIELDS, refuses
+# non-default values of those in UNSUPPORTED and ignores the rest; a field not listed here (from a
+# newer peft) is ignored with a warning.
 KNOWN = set(REQUIRED) | {
     "task_type", "auto_mapping", "peft_version", "base_model_name_or_path", "revision",
     "inference_mode", "exclude_modules", "lora_dropout", "fan_in_fan_out", "bias", "use_rslora",
@@ -41,6 +50,28 @@ UNSUPPORTED = {"use_dora": False, "bias": "none", "lora_bias": False, "layers_to
                "target_parameters": None, "exclude_modules": None, "trainable_token_indices": None}
 
 
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_names(value):
+    return isinstance(value, list) and all(isinstance(name, str) for name in value)
+
+
+# The fields lorakit reads: {field: (is the value valid?, what would be valid)}.
+FIELDS = {
+    "r": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a positive integer"),
+    "lora_alpha": (lambda v: _is_number(v) and v > 0, "a number > 0"),
+    "target_modules": (lambda v: bool(v) and (isinstance(v, str) or _is_names(v)),
+                       "a list of layer names or a regex string"),
+    "modules_to_save": (lambda v: v is None or _is_names(v), "null or a list of module names"),
+    "lora_dropout": (lambda v: v is None or (_is_number(v) and 0 <= v < 1),
+                     "null or a number in [0, 1)"),
+    "use_rslora": (lambda v: v is None or isinstance(v, bool), "null, true or false"),
+    "fan_in_fan_out": (lambda v: v is None or isinstance(v, bool), "null, true or false"),
+}
+
+
 def adapter_parameters(model):
     """{peft key name: parameter} for what an adapter holds: LoRA weights and modules_to_save."""
     config = model.lora_config
@@ -49,7 +80,7 @@ def adapter_parameters(model):
         params[f"{PREFIX}{name}.lora_A.weight"] = layer.lora_A.weight
         params[f"{PREFIX}{name}.lora_B.weight"] = layer.lora_B.weight
     for name, module in model.named_modules():
-        if name and config.modules_to_save and _is_saved(name, config.modules_to_save):
+        if name and config.modules_to_save and _matches(name, config.modules_to_save):
             for pname, p in module.named_parameters():
                 params[f"{PREFIX}{name}.{pname}"] = p
     return params
@@ -58,10 +89,6 @@ def adapter_parameters(model):
 def adapter_state_dict(model):
     """The tensors an adapter holds, under peft's key names, as float32 CPU copies."""
     return {k: v.detach().float().contiguous().cpu() for k, v in adapter_parameters(model).items()}
-
-
-def _is_saved(name, modules_to_save):
-    return any(name == m or name.endswith("." + m) for m in modules_to_save)
 
 
 def save_adapter(model, path, base_model_name_or_path=None, task_type=None):
@@ -92,7 +119,20 @@ def save_adapter(model, path, base_model_name_or_path=None, task_type=None):
 
 
 def read_adapter_config(path):
-    """Read and check `path/adapter_config.json`; returns (LoraConfig, the raw dict)."""
+    """Read and check `path/adapter_config.json`; returns (LoraConfig, the raw dict).
+
+    Every field in FIELDS is checked (a wrong type or range is an AdapterError naming it), an
+    UNSUPPORTED field with a non-default value is refused, and a field outside KNOWN only warns.
+
+    Example:
+        >>> import tempfile, torch.nn as nn
+        >>> from lorakit import apply_lora
+        >>> folder = tempfile.mkdtemp()
+        >>> save_adapter(apply_lora(nn.Sequential(nn.Linear(4, 4)), ["0"], r=2), folder)
+        >>> config, raw = read_adapter_config(folder)
+        >>> config.r, config.target_modules, raw["peft_type"]
+        (2, ['0'], 'LORA')
+    """
     file = Path(path) / CONFIG_NAME
     if not Path(path).is_dir():
         raise AdapterError(f"{path}: no such adapter folder")
@@ -109,18 +149,19 @@ def read_adapter_config(path):
         raise AdapterError(f"{file}: missing field(s) {', '.join(missing)}")
     unknown = sorted(set(raw) - KNOWN)
     if unknown:
-        raise AdapterError(f"{file}: unknown field(s) {', '.join(unknown)}; "
-                           f"is it a LoRA adapter_config.json from peft or lorakit?")
+        warnings.warn(f"{file}: unknown field(s) {', '.join(unknown)} (from a newer peft?); "
+                      "loading the adapter without them", LorakitWarning, stacklevel=2)
     if raw["peft_type"] != "LORA":
         raise AdapterError(f"{file}: peft_type is {raw['peft_type']!r}; lorakit loads only 'LORA'")
     for key, default in UNSUPPORTED.items():
         if raw.get(key) is not None and raw[key] != default:
             raise AdapterError(f"{file}: {key}={raw[key]!r} is not supported by lorakit "
                                f"(supported: {default!r})")
-    target = raw["target_modules"]
-    if not (isinstance(target, str) or (isinstance(target, list) and target)):
-        raise AdapterError(f"{file}: target_modules must be a list of names or a regex, got {target!r}")
-    config = LoraConfig(r=raw["r"], lora_alpha=raw["lora_alpha"], target_modules=target,
+    for key, (valid, want) in FIELDS.items():
+        if not valid(raw.get(key)):
+            raise AdapterError(f"{file}: field {key!r} must be {want}, got {json.dumps(raw[key])}")
+    config = LoraConfig(r=raw["r"], lora_alpha=raw["lora_alpha"],
+                        target_modules=raw["target_modules"],
                         lora_dropout=raw.get("lora_dropout") or 0.0,
                         use_rslora=bool(raw.get("use_rslora")),
                         modules_to_save=raw.get("modules_to_save") or None,
@@ -129,14 +170,25 @@ def read_adapter_config(path):
 
 
 def read_adapter_weights(path):
-    """The tensors of `path/adapter_model.safetensors`, or an AdapterError if damaged."""
+    """The tensors of `path/adapter_model.safetensors`, or an AdapterError if the file is damaged
+    or a tensor holds NaN or inf."""
     file = Path(path) / WEIGHTS_NAME
     if not file.is_file():
         raise AdapterError(f"{path}: holds no adapter weights ({WEIGHTS_NAME} is missing)")
     try:
-        return load_file(file)
+        tensors = load_file(file)
     except (SafetensorError, OSError, ValueError) as e:
         raise AdapterError(f"{file}: damaged or truncated safetensors file ({e})") from None
+    check_finite(tensors, file)
+    return tensors
+
+
+def check_finite(tensors, file):
+    """Raise AdapterError if a tensor of {name: tensor} (read from `file`) holds NaN or inf."""
+    for key, value in tensors.items():
+        if value.is_floating_point() and not torch.isfinite(value).all():
+            raise AdapterError(f"{file}: tensor {key} holds NaN or infinite values "
+                               "(a diverged or damaged run)")
 
 
 def load_adapter(model, path):

@@ -10,10 +10,12 @@ Example:
 """
 import argparse
 import json
-import signal
+import os
 import sys
+import warnings
 
-from .errors import ConfigError, DataError, LorakitError
+from . import interrupts
+from .errors import DataError, LorakitError, LorakitWarning, WriteError
 
 TASKS = ("sentiment", "ner", "qa")
 
@@ -42,24 +44,33 @@ positive_int = checked(int, lambda v: v >= 1, "a positive integer")
 non_negative_int = checked(int, lambda v: v >= 0, "an integer >= 0")
 positive_float = checked(float, lambda v: 0 < v < float("inf"), "a number > 0")
 dropout = checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
+MAX_SEED = 2**32 - 1     # NumPy's seeds: 0 .. 2**32 - 1
+seed = checked(int, lambda v: 0 <= v <= MAX_SEED, f"an integer in 0..{MAX_SEED}")
 
 
-def int_list(text):
+def int_list(text, what, valid, expected):
+    """Comma-separated distinct integers, each `valid`; errors name `what` ("ranks", "seeds")."""
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, e.g. 1,2,4,8, got {text!r}") from None
     if not values:
         raise argparse.ArgumentTypeError("expected at least one integer")
+    bad = [v for v in values if not valid(v)]
+    if bad:
+        raise argparse.ArgumentTypeError(f"{what} must be {expected}, got {bad[0]}")
+    twice = sorted({v for v in values if values.count(v) > 1})
+    if twice:
+        raise argparse.ArgumentTypeError(f"{what} must differ, got {twice[0]} twice")
     return values
 
 
 def rank_list(text):
-    ranks = int_list(text)
-    bad = [r for r in ranks if r < 1]
-    if bad:
-        raise argparse.ArgumentTypeError(f"ranks must be positive integers, got {bad[0]}")
-    return ranks
+    return int_list(text, "ranks", lambda v: v >= 1, "positive integers")
+
+
+def seed_list(text):
+    return int_list(text, "seeds", lambda v: 0 <= v <= MAX_SEED, f"integers in 0..{MAX_SEED}")
 
 
 def baseline_list(text):
@@ -99,7 +110,7 @@ def add_train_options(p, sweep=False):
     p.add_argument("--batch-size", type=positive_int, default=None, help="default: 32, QA 16")
     p.add_argument("--lr", type=positive_float, default=None, help="learning rate (default by method)")
     if not sweep:
-        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--seed", type=seed, default=0, help=f"random seed in 0..{MAX_SEED} (default 0)")
     p.add_argument("--model", default=None, help="Hub name or folder (default: bundled all-MiniLM-L6-v2)")
     p.add_argument("--train", default=None, help="training file (default: the bundled train split)")
     p.add_argument("--eval", default=None, help="validation file (default: the bundled validation split)")
@@ -126,7 +137,7 @@ def build_parser():
     p = sub.add_parser("sweep", help="train one run per rank and seed; write results.csv and a plot")
     add_train_options(p, sweep=True)
     p.add_argument("--ranks", type=rank_list, default=[1, 2, 4, 8, 16], help="e.g. 1,2,4,8,16")
-    p.add_argument("--seeds", type=int_list, default=[0], help="e.g. 0,1,2")
+    p.add_argument("--seeds", type=seed_list, default=[0], help="e.g. 0,1,2")
     p.add_argument("--baselines", type=baseline_list, default=[], help="full, head or full,head")
     p.add_argument("--out", required=True, help="folder for results.csv and the plot")
     p.add_argument("--save-runs", action="store_true", help="also save each run under OUT/runs/")
@@ -163,10 +174,11 @@ def config_from_args(args):
 def cmd_train(args):
     from accelerate import PartialState
 
-    from .runs import check_out_dir, save_run
+    from .runs import check_out_dir, expected_size, save_run
     from .train import train
-    check_out_dir(args.out, args.overwrite)
-    result = train(config_from_args(args), progress=not args.quiet)
+    config = config_from_args(args)
+    check_out_dir(args.out, args.overwrite, inputs=(args.train, args.eval), need_bytes=expected_size(config))
+    result = train(config, progress=not args.quiet)
     if PartialState().is_main_process:  # under torchrun only rank 0 writes
         save_run(result, args.out, overwrite=args.overwrite)
         print(json.dumps(_shown(result.metrics), indent=2))
@@ -177,8 +189,9 @@ def cmd_sweep(args):
     from pathlib import Path
 
     from .plots import plot_rank_sweep
-    from .sweep import run_sweep
+    from .sweep import check_sweep_out, run_sweep
     from .tasks import get_task
+    check_sweep_out(args.out)
     table = run_sweep(args.task, args.ranks, args.seeds, args.baselines, args.out,
                       base_config=config_from_args(args), progress=not args.quiet,
                       save_runs=args.save_runs)
@@ -205,9 +218,26 @@ def load_for(args, path):
     return model, tokenizer, info, dataset
 
 
+def check_output_file(output, input, model_dir):
+    """Raise WriteError unless predictions can go to `output`: a new or plain file, not the input
+    file and not a file of the run, in a folder that can be written."""
+    from pathlib import Path
+
+    from ._io import check_can_write, same_file
+    output = Path(output)
+    if output.is_dir():
+        raise WriteError(f"--output {output}: is a folder; give a file name")
+    if same_file(output, input):
+        raise WriteError(f"--output {output}: is the --input file; the predictions would replace it")
+    if output.exists() and same_file(output.parent, model_dir):
+        raise WriteError(f"--output {output}: is a file of the run in --model-dir; choose another name")
+    check_can_write(output, "--output")
+
+
 def cmd_predict(args):
     from .tasks import get_task
     from .train import predict
+    check_output_file(args.output, args.input, args.model_dir)
     model, tokenizer, info, dataset = load_for(args, args.input)
     predictions = predict(model, tokenizer, info["task"], dataset, options=info["options"])
     get_task(info["task"]).write_predictions(dataset, predictions, args.output)
@@ -228,21 +258,55 @@ def cmd_evaluate(args):
 COMMANDS = {"train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate, "sweep": cmd_sweep}
 
 
-def _stop_on_sigterm(signum, frame):
-    raise KeyboardInterrupt  # finished work is already on disk; stop like Ctrl-C
+def show_warning(message, category, filename, lineno, file=None, line=None, _default=warnings.showwarning):
+    """lorakit's own warnings as one line, `lorakit: warning: ...`; others as Python shows them."""
+    if issubclass(category, LorakitWarning):
+        print(f"lorakit: warning: {message}", file=sys.stderr)
+    else:
+        _default(message, category, filename, lineno, file, line)
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    """Run one command; 0 on success, 2 for bad input, 130 when stopped by Ctrl-C or SIGTERM.
+
+    Ctrl-C and SIGTERM stop it at any moment (imports, tokenisation, training, saving) and keep what
+    had finished: finished files are whole on disk, and nothing half-written stays behind.
+    """
+    interrupts.install()
+    warnings.showwarning = show_warning
+    args = None
     try:
+        args = build_parser().parse_args(argv)
         COMMANDS[args.command](args)
-    except LorakitError as e:
-        if args.debug:
+        interrupts.check()
+    except KeyboardInterrupt:
+        return interrupted()
+    except Exception as e:
+        if interrupts.pending() is not None:   # what the interrupt broke on its way (a half-done import)
+            return interrupted()
+        if not isinstance(e, LorakitError) or getattr(args, "debug", False):
             raise
         print(f"lorakit: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("lorakit: interrupted", file=sys.stderr)
-        return 130
     return 0
+
+
+def interrupted():
+    print("lorakit: interrupted", file=sys.stderr)
+    return 130
+
+
+def run():
+    """The `lorakit` program: `main()`, then exit with its status.
+
+    Stopped by a signal, it exits at once with status 130 (after flushing its output): Python's own
+    shutdown would otherwise end such a process by SIGINT whenever the interrupt passed through C
+    code that runs Python (a flag it never clears), and a second Ctrl-C could land in that shutdown.
+    """
+    status = main()
+    if status == 130:
+        interrupts.ignore()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(status)

@@ -15,6 +15,7 @@ Files on disk (a user's own, or the bundled ones under `data/`):
                labels "positive"/"negative" (any case) or 0/1
     ner        CoNLL: "token ... TAG" per line (the tag is the last column), a blank line between
                sentences, "-DOCSTART-" lines ignored; tags from NER_TAGS (BIO over PER ORG LOC MISC)
+               and columns split at ASCII blanks only: a token may hold a no-break space
     qa         SQuAD v1.1 JSON: {"data": [{"title", "paragraphs": [{"context",
                "qas": [{"id", "question", "answers": [{"text", "answer_start"}]}]}]}]}
 
@@ -23,7 +24,9 @@ them and leave the label column (`label`, `ner_tags` or `answers`) out of the Da
 
 Bad input raises a `DataError` with a one-line message that names the file and the line (1-based)
 or question id, and says what would be valid; nothing is skipped silently. The readers are plain
-Python (csv, json) rather than pandas, so that every error can point at its line.
+Python (csv, json) rather than pandas, so that every error can point at its line. Line-based files
+(CoNLL, JSON Lines) are split at "\\n" only (a final "\\r" is dropped), never at the other breaks
+that `str.splitlines` knows (U+2028, U+0085, ...), so that line numbers are those of an editor.
 
 Example:
     >>> dd = load_task_data("sentiment", max_examples=4)
@@ -36,6 +39,7 @@ import csv
 import io
 import json
 import random
+import re
 from pathlib import Path
 
 import datasets
@@ -162,7 +166,12 @@ def _sentiment_csv(path, text, require_labels):
     reader = csv.reader(io.StringIO(text, newline=""))
     rows, line = [], 1
     try:
-        header = [h.strip().lower() for h in next(reader)]
+        raw_header = next(reader)
+        header = [h.strip().lower() for h in raw_header]
+        twice = _repeated(header)
+        if twice is not None:
+            raise DataError(f"{path}, line 1: column {twice!r} appears twice (header: "
+                            f"{', '.join(raw_header)}; names ignore case and spaces)")
         labelled = require_labels or "label" in header
         _check_fields(header, ("text", "label") if labelled else ("text",), f"{path}, line 1",
                       "column")
@@ -180,6 +189,16 @@ def _sentiment_csv(path, text, require_labels):
     return rows
 
 
+def _repeated(names):
+    """The first of `names` that appears a second time, or None.
+
+    Example:
+        >>> _repeated(["text", "label", "id", "label"]), _repeated(["text", "label"])
+        ('label', None)
+    """
+    return next((name for i, name in enumerate(names) if name in names[:i]), None)
+
+
 def _check_fields(found, needed, where, what="field"):
     for name in needed:
         if name not in found:
@@ -187,31 +206,63 @@ def _check_fields(found, needed, where, what="field"):
                             f"(found: {', '.join(map(str, found)) or 'nothing'})")
 
 
-def _json(text, where):
+def _json(text, where, object_pairs_hook=None):
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=object_pairs_hook)
     except json.JSONDecodeError as e:
         raise DataError(f"{where}, line {e.lineno}, column {e.colno}: malformed JSON ({e.msg})") \
             from None
 
 
+def _lines(text):
+    r"""The lines of a text file, split at "\n" only, each without a final "\r".
+
+    Example:
+        >>> _lines("a\u2028b\r\nc\n")
+        ['a\u2028b', 'c', '']
+    """
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
+class _KeyTwice(dict):
+    """A JSON object in which the key `twice` appears more than once (see `_pairs_to_dict`)."""
+
+    def __init__(self, pairs, twice):
+        super().__init__(pairs)
+        self.twice = twice
+
+
+def _pairs_to_dict(pairs):
+    """json's object_pairs_hook: the object as a dict, or a _KeyTwice when a key repeats (json
+    would keep the last value silently).
+
+    Example:
+        >>> json.loads('{"label": 0, "label": 1}', object_pairs_hook=_pairs_to_dict).twice
+        'label'
+    """
+    twice = _repeated([key for key, _ in pairs])
+    return dict(pairs) if twice is None else _KeyTwice(pairs, twice)
+
+
 def _sentiment_jsonl(path, text, require_labels):
     if path.suffix.lower() == ".json" and text.lstrip().startswith("["):   # an array of records
-        records = _json(text, str(path))
+        records = _json(text, str(path), _pairs_to_dict)
         items = [(f"{path}, item {i + 1}", r) for i, r in enumerate(records)]
     else:
         items = []
-        for n, line in enumerate(text.splitlines(), 1):
+        for n, line in enumerate(_lines(text), 1):
             if line.strip():
                 where = f"{path}, line {n}"
                 try:
-                    items.append((where, json.loads(line)))
+                    items.append((where, json.loads(line, object_pairs_hook=_pairs_to_dict)))
                 except json.JSONDecodeError as e:
                     raise DataError(f"{where}, column {e.colno}: malformed JSON ({e.msg})") \
                         from None
     labelled = require_labels or any(isinstance(r, dict) and "label" in r for _, r in items)
     rows = []
     for where, record in items:
+        if isinstance(record, _KeyTwice):
+            raise DataError(f"{where}: key {record.twice!r} appears twice (give each key once)")
         if not isinstance(record, dict):
             raise DataError(f"{where}: expected an object with 'text' and 'label', "
                             f"found {_type_name(record)}")
@@ -249,6 +300,23 @@ def read_sentiment(path, require_labels: bool = True) -> Dataset:
     return _dataset("sentiment", columns, labelled=rows[0][1] is not None)
 
 
+_ASCII_BLANKS = re.compile(r"[ \t\v\f]+")
+
+
+def _columns(line):
+    r"""The columns of one CoNLL line, split at ASCII blanks (space, tab, \v, \f) only, so that
+    a token keeps its no-break and other Unicode spaces; a line of nothing but spaces of any
+    kind has none (it ends a sentence).
+
+    Example:
+        >>> _columns("10\u00a0000 CD\tO"), _columns(" \u00a0 ")
+        (['10\xa0000', 'CD', 'O'], [])
+    """
+    if not line.strip():
+        return []
+    return [col for col in _ASCII_BLANKS.split(line) if col]
+
+
 def read_conll(path, require_labels: bool = True) -> Dataset:
     """Read a CoNLL file: one token per line with its tag in the last column, a blank line
     between sentences. Returns a Dataset with `id`, `tokens` and `ner_tags` (ids into NER_TAGS).
@@ -263,10 +331,9 @@ def read_conll(path, require_labels: bool = True) -> Dataset:
         {'id': '0', 'tokens': ['Ada', 'won'], 'ner_tags': [1, 0]}
     """
     path = Path(path)
-    text = _read_text(path)
-    lines = text.splitlines()
-    labelled = require_labels or any(len(line.split()) > 1 and line.split()[0] != "-DOCSTART-"
-                                     for line in lines)
+    lines = _lines(_read_text(path))
+    labelled = require_labels or any(len(cols) > 1 and cols[0] != "-DOCSTART-"
+                                     for cols in map(_columns, lines))
     ids, sentences, tags = [], [], []
     tokens, labels = [], []
 
@@ -278,7 +345,10 @@ def read_conll(path, require_labels: bool = True) -> Dataset:
             tokens.clear(), labels.clear()
 
     for n, line in enumerate(lines, 1):
-        cols = line.split()
+        if "\r" in line:
+            raise DataError(f"{path}, line {n}: a carriage return (\\r) inside the line; save the "
+                            "file with \\n or \\r\\n line endings")
+        cols = _columns(line)
         if not cols:
             flush()
             continue

@@ -36,3 +36,12 @@ class TrainingError(LorakitError, RuntimeError):
 
 class MergeError(LorakitError, RuntimeError):
     """A merge or unmerge that would apply the LoRA update twice, or remove one that is not there."""
+
+
+class WriteError(LorakitError, OSError):
+    """A file or folder that cannot be written: no permission, no room, a file in the way, or a folder
+    that `--overwrite` must not replace."""
+
+
+class LorakitWarning(UserWarning):
+    """Something that works but is probably not what was meant (the command line prints one line)."""

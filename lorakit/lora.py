@@ -16,12 +16,13 @@ can move to peft without translating, and merge only when `merge()` is called.
 import contextlib
 import math
 import re
+import warnings
 from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
 
-from .errors import ConfigError, MergeError
+from .errors import ConfigError, LorakitWarning, MergeError
 
 try:  # GPT-2 style layers store the weight as (d_in, d_out) and compute x @ W + b.
     from transformers.pytorch_utils import Conv1D
@@ -180,6 +181,29 @@ def find_target_modules(model, target_modules, modules_to_save=None):
     return chosen
 
 
+def check_rank(model, names, r):
+    """Raise ConfigError if rank `r` exceeds a chosen layer's min(d_in, d_out); warn above half of it.
+
+    An update B A of a (d_out, d_in) weight has rank at most min(d_in, d_out), so a larger r only
+    adds parameters (and memory) that cannot help. Above half of it, LoRA's factors are about as
+    large as the weight they adapt.
+
+    >>> check_rank(nn.Sequential(nn.Linear(8, 4)), ["0"], r=5)
+    Traceback (most recent call last):
+    lorakit.errors.ConfigError: rank r=5 is larger than layer 0 allows: its weight is 4 x 8, so an update has rank at most 4
+    """
+    widths = {name: min(model.get_submodule(name).weight.shape) for name in names}
+    name = min(widths, key=widths.get)
+    if r > widths[name]:
+        rows, columns = model.get_submodule(name).weight.shape
+        raise ConfigError(f"rank r={r} is larger than layer {name} allows: its weight is "
+                          f"{rows} x {columns}, so an update has rank at most {widths[name]}")
+    if r > widths[name] / 2:
+        warnings.warn(f"rank r={r} is above half of the width of layer {name} ({widths[name]}): "
+                      f"LoRA's factors are then about as large as the weight itself",
+                      LorakitWarning, stacklevel=3)
+
+
 def _set_submodule(model, name, module):
     parent_name, _, child = name.rpartition(".")
     setattr(model.get_submodule(parent_name) if parent_name else model, child, module)
@@ -202,6 +226,7 @@ def apply_lora(model, target_modules, r=8, lora_alpha=16, lora_dropout=0.0, use_
     if any(isinstance(m, LoRALinear) for m in model.modules()):
         raise ConfigError("this model already has LoRA layers; load a fresh base model first")
     chosen = find_target_modules(model, target_modules, modules_to_save)
+    check_rank(model, chosen, r)
     saved = _find_modules_to_save(model, modules_to_save)
     for p in model.parameters():
         p.requires_grad_(False)

@@ -7,9 +7,11 @@
     DIR/metrics.json                                      validation metrics, parameter counts, timings
 
 A run is written into a hidden staging folder beside DIR and renamed into place at the end, so an
-interrupted run never leaves a half-written DIR, and an existing DIR is replaced only with
-`overwrite=True`.
+interrupted run never leaves a half-written DIR. An existing DIR is replaced only with
+`overwrite=True`, only when it holds a lorakit run and nothing else (lorakit.json lists the run's
+files), and only after the new run is complete on disk.
 """
+import fnmatch
 import json
 import os
 import shutil
@@ -19,13 +21,21 @@ from pathlib import Path
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from ._io import plain_mode, write_json
-from .adapters import load_adapter, save_adapter
-from .errors import AdapterError, ConfigError
+from . import interrupts
+from ._io import check_can_write, plain_mode, write_json
+from .adapters import check_finite, load_adapter, save_adapter
+from .errors import AdapterError, ConfigError, WriteError
 from .models import TASK_TYPES, head_module_names, load_task_model, load_tokenizer, resolve_model
+from .tasks import get_task
 
 RUN_FILE, METRICS_FILE, HEAD_FILE = "lorakit.json", "metrics.json", "head_model.safetensors"
 RUN_FIELDS = ("task", "method", "labels", "base_model", "options")
+# What a run saved before lorakit.json listed its files may hold (adapter, head or whole model).
+OLD_RUN_FILES = (RUN_FILE, METRICS_FILE, HEAD_FILE, "adapter_config.json", "adapter_model.safetensors",
+                 "config.json", "generation_config.json", "model.safetensors", "model-*-of-*.safetensors",
+                 "model.safetensors.index.json", "tokenizer.json", "tokenizer_config.json",
+                 "special_tokens_map.json", "added_tokens.json", "vocab.txt", "vocab.json", "merges.txt",
+                 "chat_template.jinja", "tokenizer.model", "spiece.model", "sentencepiece.bpe.model")
 
 
 def versions():
@@ -39,52 +49,129 @@ def versions():
             "transformers": transformers.__version__, "peft": peft.__version__}
 
 
-def check_out_dir(out, overwrite=False):
-    """Refuse a non-empty `out` unless `overwrite`; raise before any training starts."""
+def check_out_dir(out, overwrite=False, inputs=(), need_bytes=0):
+    """Raise unless the folder `out` can take a new run; `lorakit train` calls it before training.
+
+    A run goes into a new or empty folder. With `overwrite`, a folder is replaced only when it holds
+    a lorakit run and nothing else: never the current folder or one above it, a folder that holds
+    one of the `inputs` (training and validation files), a symbolic link, or a folder with other files.
+    """
     out = Path(out)
+    here, target = Path.cwd().resolve(), out.resolve()
+    if target == here or target in here.parents:
+        raise WriteError(f"--out {out}: is the current folder or holds it; name a folder for the run, "
+                         f"e.g. --out runs/{out.resolve().name or 'run'}")
+    if out.is_symlink():
+        raise WriteError(f"--out {out}: is a symbolic link; give the folder it points to")
     if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise ConfigError(f"--out {out}: folder is not empty; choose another or pass --overwrite")
+        raise WriteError(f"--out {out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not overwrite:
+            raise WriteError(f"--out {out}: folder is not empty; choose another or pass --overwrite")
+        check_replaceable(out, inputs)
+    check_can_write(out, "--out", need_bytes)
+
+
+def check_replaceable(out, inputs=()):
+    """Raise unless `--overwrite` may delete the folder `out`: a lorakit run and nothing else."""
+    for file in inputs:
+        if file and out.resolve() in Path(file).resolve().parents:
+            raise WriteError(f"--out {out}: holds the input file {file}, which --overwrite would delete")
+    refuse = f"--out {out}: --overwrite replaces only a folder that lorakit train wrote, and"
+    try:
+        info = json.loads((out / RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise WriteError(f"{refuse} this one holds no readable {RUN_FILE}; choose another --out") from None
+    files = info.get("files") if isinstance(info, dict) else None
+    for entry in sorted(out.iterdir()):
+        own = entry.name in files if isinstance(files, list) else _written_by_lorakit(entry.name)
+        if entry.name != RUN_FILE and not (own and entry.is_file() and not entry.is_symlink()):
+            raise WriteError(f"{refuse} {entry.name} is not part of the run; move it or choose another --out")
+
+
+def _written_by_lorakit(name):
+    """For runs saved before lorakit.json listed its files: a name that `save_run` may write."""
+    return any(fnmatch.fnmatch(name, pattern) for pattern in OLD_RUN_FILES)
+
+
+def expected_size(config):
+    """About how many bytes a run will take on disk: the base model's weights for full
+    fine-tuning, a tenth of them (at least 8 MB) for an adapter or a head."""
+    folder = Path(resolve_model(config.model))
+    weights = sum(f.stat().st_size for f in folder.glob("*") if f.suffix in (".safetensors", ".bin")) \
+        if folder.is_dir() else 0        # a Hub name: not known before the download
+    return weights + 2**22 if config.method == "full" else max(2**23, weights // 10)
 
 
 def save_run(result, out, overwrite=False):
-    """Write a TrainResult to the folder `out` (atomically: staged, then renamed into place)."""
-    from .train import config_dict
+    """Write a TrainResult to the folder `out`: staged beside it, then renamed into place.
+
+    An old run at `out` (with `overwrite`) is set aside, the new one renamed in, and only then the
+    old one deleted; an interrupt meanwhile waits for that to finish. A write that fails (no room,
+    no permission) leaves `out` as it was and raises a WriteError.
+    """
     out = Path(out)
     check_out_dir(out, overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
+    except OSError as e:
+        raise WriteError(f"--out {out}: cannot create it ({e.strerror or e})") from None
     try:
         os.chmod(stage, plain_mode(folder=True))  # mkdtemp makes it owner-only
-        config, model = result.config, result.model
-        base = resolve_model(config.model)
-        if config.method == "lora":
-            save_adapter(model, stage, base_model_name_or_path=base, task_type=TASK_TYPES[config.task])
-        elif config.method == "head":
-            heads = head_module_names(model)
-            state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()
-                     if k.split(".")[0] in heads}
-            save_file(state, stage / HEAD_FILE)
-        else:
-            model.save_pretrained(stage)
-            result.tokenizer.save_pretrained(stage)
-        write_json(stage / RUN_FILE, {"task": config.task, "method": config.method,
-                                      "labels": result.labels, "base_model": base,
-                                      "seed": config.seed, "options": config_dict(config),
-                                      "versions": versions()})
-        write_json(stage / METRICS_FILE, result.metrics)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(stage, out)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
+        write_run_files(result, stage)
+        with interrupts.deferred():
+            replace_folder(stage, out)
+    except OSError as e:
+        raise WriteError(f"--out {out}: the run could not be written ({e.strerror or e}); "
+                         f"nothing at {out} was changed") from None
+    finally:
+        with interrupts.deferred():
+            shutil.rmtree(stage, ignore_errors=True)   # already gone when the run is in place
     return out
 
 
+def write_run_files(result, folder):
+    """The files of a run, in `folder`; lorakit.json lists them all, for a later --overwrite."""
+    from .train import config_dict
+    config, model = result.config, result.model
+    base = resolve_model(config.model)
+    if config.method == "lora":
+        save_adapter(model, folder, base_model_name_or_path=base, task_type=TASK_TYPES[config.task])
+    elif config.method == "head":
+        heads = head_module_names(model)
+        state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()
+                 if k.split(".")[0] in heads}
+        save_file(state, folder / HEAD_FILE)
+    else:
+        model.save_pretrained(folder)
+        result.tokenizer.save_pretrained(folder)
+    write_json(folder / METRICS_FILE, result.metrics)
+    files = sorted(p.name for p in folder.iterdir()) + [RUN_FILE]
+    write_json(folder / RUN_FILE, {"task": config.task, "method": config.method,
+                                   "labels": result.labels, "base_model": base,
+                                   "seed": config.seed, "options": config_dict(config),
+                                   "versions": versions(), "files": files})
+
+
+def replace_folder(new, target):
+    """Rename the folder `new` to `target`. An existing `target` is renamed aside first and deleted
+    only once `new` is in place, so at every moment one whole folder is at `target` or aside."""
+    if not target.exists():
+        os.replace(new, target)
+        return
+    aside = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old-"))
+    os.replace(target, aside)              # replaces the empty folder mkdtemp made
+    try:
+        os.replace(new, target)
+    except BaseException:
+        os.replace(aside, target)
+        raise
+    shutil.rmtree(aside)
+
+
 def read_run_info(model_dir):
-    """The checked contents of `model_dir/lorakit.json`."""
+    """The checked contents of `model_dir/lorakit.json`: every field present and of its type."""
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
         raise AdapterError(f"--model-dir {model_dir}: no such folder")
@@ -99,9 +186,33 @@ def read_run_info(model_dir):
     missing = [k for k in RUN_FIELDS if not isinstance(info, dict) or k not in info]
     if missing:
         raise AdapterError(f"{file}: missing field(s) {', '.join(missing)}")
-    if not isinstance(info["options"], dict):
-        raise AdapterError(f"{file}: 'options' must be a JSON object, got {type(info['options']).__name__}")
+    try:
+        check_run_info(info)
+    except ConfigError as e:
+        raise AdapterError(f"{file}: {e}") from None
     return info
+
+
+def check_run_info(info):
+    """Raise ConfigError unless the fields of a lorakit.json have their types and valid values."""
+    from .train import METHODS, config_from_dict
+    if not isinstance(info["options"], dict):
+        raise ConfigError(f"'options' must be a JSON object, got {type(info['options']).__name__}")
+    task = get_task(info["task"]) if isinstance(info["task"], str) else None
+    if task is None:
+        raise ConfigError(f"'task' must be a task name, got {info['task']!r}")
+    if info["method"] not in METHODS:
+        raise ConfigError(f"'method' must be one of {', '.join(METHODS)}, got {info['method']!r}")
+    labels = info["labels"]
+    if task.label_column is not None and not (
+            isinstance(labels, list) and labels and all(isinstance(n, str) and n for n in labels)
+            and len(set(labels)) == len(labels)):
+        raise ConfigError(f"'labels' must be the run's label names (a list of distinct strings), "
+                          f"got {labels!r}")
+    if not isinstance(info["base_model"], str) or not info["base_model"]:
+        raise ConfigError(f"'base_model' must be a model name or folder, got {info['base_model']!r}")
+    config = config_from_dict({**info["options"], "task": info["task"], "method": info["method"]})
+    config.resolved()
 
 
 def load_run(model_dir):
@@ -110,7 +221,9 @@ def load_run(model_dir):
     info = read_run_info(model_dir)
     task, method, labels = info["task"], info["method"], info["labels"]
     if method == "full":
-        return load_task_model(task, labels, model_dir).eval(), load_tokenizer(model_dir), info
+        model = load_task_model(task, labels, model_dir)
+        check_finite(dict(model.named_parameters()), model_dir / "model.safetensors")
+        return model.eval(), load_tokenizer(model_dir), info
     model = load_task_model(task, labels, info["base_model"])
     if method == "lora":
         load_adapter(model, model_dir)
@@ -126,6 +239,7 @@ def _load_head(model, file):
         raise AdapterError(f"{file.parent}: holds no head weights ({HEAD_FILE} is missing)") from None
     except (SafetensorError, OSError) as e:
         raise AdapterError(f"{file}: damaged or truncated safetensors file ({e})") from None
+    check_finite(state, file)
     own = model.state_dict()
     for key, value in state.items():
         if key not in own or own[key].shape != value.shape:

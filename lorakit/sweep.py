@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._io import atomic_write_text
+from . import interrupts
+from ._io import atomic_write_text, check_can_write
 from .data import bundled_data_dir, load_task_data
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, WriteError
 from .runs import save_run
 from .tasks import get_task
-from .train import TrainConfig, config_dict, evaluate, train
+from .train import METHODS, TrainConfig, config_dict, evaluate, train
 
 RESULTS = "results.csv"
 KEY = ["method", "rank", "seed"]
@@ -30,26 +31,78 @@ def planned_runs(ranks, seeds, baselines=()):
     for method in baselines:
         if method not in ("full", "head"):
             raise ConfigError(f"--baselines {method!r}: valid baselines are full and head")
+    for what, values in (("ranks", ranks), ("seeds", seeds), ("baselines", baselines)):
+        twice = sorted({v for v in values if list(values).count(v) > 1})
+        if twice:
+            raise ConfigError(f"--{what}: {twice[0]} is given twice; its runs would be trained and "
+                              f"counted twice")
     runs = [("lora", r, s) for r in ranks for s in seeds]
     return runs + [(m, 0, s) for m in baselines for s in seeds]
 
 
+def check_sweep_out(out):
+    """Raise WriteError unless `out` can hold a sweep's results.csv, plot and runs."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise WriteError(f"--out {out}: exists and is not a folder")
+    if (out / RESULTS).is_dir():
+        raise WriteError(f"--out {out}: {out / RESULTS} is a folder, not a results table")
+    check_can_write(out / RESULTS, "--out")
+
+
+def check_largest_rank(config, ranks):
+    """Raise ConfigError before the first run if the largest rank does not fit the model's layers."""
+    from .lora import check_rank, find_target_modules
+    from .models import default_target_modules, head_module_names, load_task_model
+    model = load_task_model(config.task, None, config.model)
+    targets = config.target_modules or default_target_modules(model.config.model_type)
+    check_rank(model, find_target_modules(model, targets, head_module_names(model)), max(ranks))
+
+
 def read_results(path, task=None):
-    """The results table at `path` (empty if there is none), checked to be a sweep of `task`."""
+    """The results table at `path` (empty if there is none), checked cell by cell and to be a
+    sweep of `task`: `method` is lora, full or head, `rank` and `seed` are whole numbers >= 0
+    (returned as int), and every other column but `task` holds numbers (an empty cell is NaN).
+    A bad cell is a DataError naming its line (the header is line 1) and column.
+
+    Example:
+        >>> import tempfile
+        >>> p = Path(tempfile.mkdtemp()) / RESULTS
+        >>> _ = p.write_text("task,method,rank,seed,f1\\nner,lora,8.0,0,\\nner,full,0,1,0.9\\n")
+        >>> read_results(p, "ner").values.tolist()
+        [['ner', 'lora', 8, 0, nan], ['ner', 'full', 0, 1, 0.9]]
+    """
     path = Path(path)
     if not path.is_file():
         return pd.DataFrame()
-    try:
-        table = pd.read_csv(path)
+    try:  # every cell as text, blank lines kept, so that row i is line i + 2
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
         raise DataError(f"{path}: not a results table ({str(e).splitlines()[0]})") from None
     missing = [c for c in ["task"] + KEY if c not in table.columns]
     if missing:
         raise DataError(f"{path}: missing column(s) {', '.join(missing)}")
+    table = table.fillna("")                          # the cells a short row lacks
+    table = table[(table != "").any(axis=1)]          # blank lines
+    for column in table.columns.drop("task"):
+        cells = table[column]
+        numbers = pd.to_numeric(cells.where(cells != ""), errors="coerce")
+        if column == "method":
+            bad, want = ~cells.isin(METHODS), f"one of {', '.join(METHODS)}"
+        elif column in KEY:
+            bad, want = ~((numbers >= 0) & (numbers % 1 == 0)), "a whole number >= 0"
+        else:
+            bad, want = numbers.isna() & (cells != ""), "a number or empty"
+        if bad.any():
+            row = bad.idxmax()                        # the first bad row
+            raise DataError(f"{path}, line {row + 2}: column {column!r} must be {want}, "
+                            f"got {cells[row]!r}")
+        if column != "method":
+            table[column] = numbers.astype(int) if column in KEY else numbers
     if task is not None and len(table) and set(table["task"]) != {task}:
         raise ConfigError(f"{path} holds a sweep of {sorted(set(table['task']))}, not {task}; "
                           f"use another --out")
-    return table
+    return table.reset_index(drop=True)
 
 
 def bundled_results(task):
@@ -115,7 +168,9 @@ def run_sweep(task, ranks, seeds=(0,), baselines=(), out="runs/sweep", base_conf
     """
     from tqdm.auto import tqdm
     base = replace(base_config or TrainConfig(), task=task)
-    base.resolved()  # check the shared options before the first run
+    resolved = base.resolved()  # check the shared options before the first run
+    if ranks:
+        check_largest_rank(resolved, ranks)
     path = Path(out) / RESULTS
     table = read_results(path, task)
     done = set() if table.empty else {(m, int(r), int(s)) for m, r, s in table[KEY].values.tolist()}
@@ -123,6 +178,7 @@ def run_sweep(task, ranks, seeds=(0,), baselines=(), out="runs/sweep", base_conf
     test_set = test_split(base)
     bar = tqdm(todo, desc=f"sweep {task}", disable=not progress or not todo)
     for method, rank, seed in bar:
+        interrupts.check()
         bar.set_postfix(method=method, rank=rank, seed=seed)
         config = replace(base, method=method, r=rank or base.r, seed=seed)
         row = run_one(config, test_set, run_folder(out, method, rank, seed) if save_runs else None)

@@ -48,6 +48,7 @@ from collections import Counter, namedtuple
 
 import numpy as np
 
+from . import interrupts
 from ._io import atomic_write_text
 from .errors import ConfigError, DataError
 
@@ -219,23 +220,39 @@ def _has_gold(dataset, column, required, is_gold=lambda value: value is not None
     return present
 
 
-def _max_length(max_length, tokenizer):
-    if int(max_length) < 1:
-        raise ConfigError(f"max_length must be a positive integer, got {max_length}")
-    return min(int(max_length), tokenizer.model_max_length)
+def _max_length(max_length, tokenizer, pair=False):
+    """`max_length` capped at the model's, checked to leave room for text beside the special tokens.
+
+    A single text needs its special tokens plus one; a QA pair one question and one context token.
+    Below that the tokenizer silently skips truncation, and NER loses every label (a NaN loss).
+    """
+    specials = tokenizer.num_special_tokens_to_add(pair=pair)
+    least = specials + (2 if pair else 1)
+    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < least:
+        raise ConfigError(f"--max-length {max_length} leaves no room for text: this tokenizer adds "
+                          f"{specials} special tokens, so give at least {least}")
+    return min(max_length, tokenizer.model_max_length)
 
 
 def _tokenize_map(dataset, function):
     """Run `function(batch, indices)` over the dataset, keeping only the columns it returns.
 
-    The map is quick, so its progress bar is hidden (and the setting restored afterwards).
+    The map is quick, so its progress bar is hidden (and the setting restored afterwards). It gets
+    a fresh fingerprint rather than one hashed from `function`: hashing pickles the tokenizer in the
+    closure (slow), inside a bare `except:` that would swallow a Ctrl-C.
     """
+    import uuid
+
     import datasets
+
+    def checked(batch, indices):
+        interrupts.check()
+        return function(batch, indices)
     bars = datasets.is_progress_bar_enabled()
     datasets.disable_progress_bars()
     try:
-        return dataset.map(function, batched=True, with_indices=True,
-                           remove_columns=dataset.column_names)
+        return dataset.map(checked, batched=True, with_indices=True,
+                           remove_columns=dataset.column_names, new_fingerprint=uuid.uuid4().hex)
     finally:
         if bars:
             datasets.enable_progress_bars()
@@ -538,7 +555,7 @@ class NerTask(Task):
         _check_lengths(predictions, dataset)
         blocks = []
         for row, (tokens, tags) in enumerate(zip(dataset["tokens"], predictions)):
-            if len(tokens) != len(tags) or any(not t or t.split() != [t] for t in tokens):
+            if len(tokens) != len(tags) or any(re.fullmatch(r"\S+", t, re.ASCII) is None for t in tokens):
                 raise DataError(f"ner row {row}: need one tag per token and tokens without spaces")
             blocks.append("".join(f"{token} {tag}\n" for token, tag in zip(tokens, tags)))
         return "\n".join(blocks)
@@ -578,7 +595,8 @@ class QaTask(Task):
         (character offsets of context tokens, None for question and special tokens).
         """
         _require(dataset, ["question", "context"], self.name)
-        max_length = _max_length(self.max_length if max_length is None else max_length, tokenizer)
+        max_length = _max_length(self.max_length if max_length is None else max_length, tokenizer,
+                                 pair=True)
         stride = self.doc_stride if doc_stride is None else doc_stride
         if not 0 <= stride < max_length:
             raise ConfigError(f"doc_stride must be in 0..{max_length - 1} (an overlap in tokens), "

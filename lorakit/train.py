@@ -22,19 +22,22 @@ import copy
 import math
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+import warnings
+from dataclasses import asdict, dataclass, field, fields
 
 import torch
 from torch.utils.data import DataLoader
 
+from . import interrupts
 from .data import load_task_data, read_task_file
 from .device import select_device, select_precision
-from .errors import ConfigError, TrainingError
+from .errors import ConfigError, LorakitWarning, TrainingError
 from .lora import apply_lora, check_lora_options, count_parameters, merged
 from .models import default_target_modules, head_module_names, load_task_model, load_tokenizer
 from .tasks import get_task
 
 METHODS = ("lora", "full", "head")
+MAX_SEED = 2**32 - 1     # numpy.random.seed takes 0 .. 2**32 - 1
 # Learning rates that work for each method on the bundled model (full fine-tuning needs a small one).
 DEFAULT_LR = {"lora": 1e-3, "full": 5e-5, "head": 3e-3}
 # Per task: epochs, batch size, and what differs from the defaults above. Extractive QA learns slowly
@@ -105,9 +108,51 @@ class TrainConfig:
             if not isinstance(getattr(c, name), int) or getattr(c, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(c, name)!r}")
         _check_task_options(c)
+        if isinstance(c.seed, bool) or not isinstance(c.seed, int) or not 0 <= c.seed <= MAX_SEED:
+            raise ConfigError(f"--seed must be an integer in 0..{MAX_SEED} (NumPy's range), got {c.seed!r}")
         if not c.lr > 0 or not math.isfinite(c.lr):
             raise ConfigError(f"--lr must be a positive number, got {c.lr!r}")
         return c
+
+
+def config_from_dict(options):
+    """A TrainConfig from a dict such as lorakit.json's `options`, each value checked for its type.
+
+    Keys that this lorakit does not know (from a newer one) are left out with a warning.
+
+    >>> config_from_dict({"task": "ner", "r": 4}).r
+    4
+    >>> config_from_dict({"task": "ner", "r": "4"})
+    Traceback (most recent call last):
+    lorakit.errors.ConfigError: option 'r' must be an integer or null, got '4'
+    """
+    kinds = {f.name: f.type for f in fields(TrainConfig)}
+    unknown = sorted(set(options) - set(kinds))
+    if unknown:
+        warnings.warn(f"ignoring option(s) this lorakit does not know: {', '.join(unknown)}",
+                      LorakitWarning, stacklevel=2)
+    for name, value in options.items():
+        if name in kinds and not _has_kind(value, kinds[name]):
+            raise ConfigError(f"option {name!r} must be {KIND_NAMES[kinds[name]]}, got {value!r}")
+    return TrainConfig(**{k: v for k, v in options.items() if k in kinds})
+
+
+KIND_NAMES = {int: "an integer or null", float: "a number or null", bool: "true or false",
+              str: "a string or null", list: "a list of layer names, 'all-linear' or null"}
+
+
+def _has_kind(value, kind):
+    if kind is bool:
+        return isinstance(value, bool)
+    if value is None:
+        return True
+    if isinstance(value, bool):
+        return False
+    if kind is float:
+        return isinstance(value, (int, float))
+    if kind is list:      # target_modules: names, "all-linear" or a regex
+        return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+    return isinstance(value, kind)
 
 
 def _check_task_options(c):
@@ -221,6 +266,7 @@ def predict_outputs(model, features, task, tokenizer, batch_size=64, device=None
     outputs = []
     with merged(model):
         for batch in loader:
+            interrupts.check()
             outputs += _batch_outputs(model, batch, task, device, autocast)
     model.train(was_training)
     by_feature = [None] * len(order)
@@ -367,6 +413,7 @@ def _epochs(config, task, model, loader, optimizer, scheduler, accelerator, toke
         model.train()
         total_loss = 0.0
         for batch in loader:
+            interrupts.check()
             loss = model(**batch).loss
             step += 1
             if not torch.isfinite(loss):

@@ -84,7 +84,7 @@ def test_missing_folder_and_files(tmp_path):
 @pytest.mark.parametrize("changes,message", [
     (dict(r=None), "missing field.*r"),
     (dict(target_modules=None), "missing field.*target_modules"),
-    (dict(rank=8), "unknown field.*rank"),
+    (dict(r="8"), "field 'r' must be a positive integer"),
     (dict(peft_type="PREFIX_TUNING"), "only 'LORA'"),
     (dict(use_dora=True), "use_dora=True is not supported"),
 ])

@@ -150,7 +150,7 @@ def test_model_dir_missing_or_empty(tmp_path, capsys):
 
 @pytest.mark.parametrize("change,words", [
     ({"r": None}, ["missing field", "r"]),
-    ({"rank": 8}, ["unknown field", "rank"]),
+    ({"r": "8"}, ["'r'", "positive integer"]),
 ])
 def test_adapter_config_fields(run_copy, change, words, capsys):
     file = run_copy / "adapter_config.json"
