@@ -8,11 +8,10 @@
 - `amplification`: how strongly dW amplifies directions that W0 already has (section 7.3):
   ||dW||_F / ||U^T W0 V^T||_F with U, V the top-r singular vectors of dW, against the same
   projection onto random directions.
-- `inference_latency`: time a forward pass, to compare merged with unmerged models.
-- `train_step_time`: time a training step, to compare LoRA with full fine-tuning.
-"""
-import time
 
+Timing a forward pass or a training step (merged against unmerged, LoRA against full fine-tuning)
+is in `lorakit.measure`.
+"""
 import torch
 
 
@@ -78,44 +77,3 @@ def amplification(W0, delta, r=None, seed=0):
     return {"rank": r, "delta_norm": float(delta.norm()), "w_on_delta": float(on_delta),
             "w_on_random": float(on_random), "w_norm": float(W0.norm()),
             "factor": float(delta.norm() / on_delta)}
-
-
-def _median_seconds(step, repeats, warmup):
-    """Median wall time of `step()` over `repeats` calls, after `warmup` untimed calls."""
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
-
-
-@torch.no_grad()
-def inference_latency(model, inputs, repeats=20, warmup=3):
-    """Median seconds of one forward pass of `model` on `inputs` (a dict of tensors)."""
-    model.eval()
-    return _median_seconds(lambda: model(**inputs), repeats, warmup)
-
-
-def train_step_time(model, inputs, repeats=5, warmup=1):
-    """Median seconds of one training step of `model`: forward, backward and an AdamW step.
-
-    `inputs` is a batch with labels (so the model returns a loss). Only the trainable parameters
-    get gradients and optimizer state, which is where LoRA saves time. The optimizer runs with
-    lr = 0, so the weights stay as they were.
-    """
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=0.0)
-
-    def step():
-        model(**inputs).loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-
-    was_training = model.training
-    model.train()
-    seconds = _median_seconds(step, repeats, warmup)
-    model.train(was_training)
-    return seconds

@@ -20,7 +20,6 @@ Example (the bundled model and data; about a minute on a laptop CPU in fast mode
 import contextlib
 import copy
 import math
-import threading
 import time
 import warnings
 from dataclasses import asdict, dataclass, field, fields
@@ -33,6 +32,7 @@ from .data import load_task_data, read_task_file
 from .device import select_device, select_precision
 from .errors import ConfigError, LorakitWarning, TrainingError
 from .lora import apply_lora, check_lora_options, count_parameters, merged
+from .measure import PeakMemory
 from .models import default_target_modules, head_module_names, load_task_model, load_tokenizer
 from .tasks import get_task
 
@@ -312,48 +312,6 @@ def evaluate(model, tokenizer, task_name, dataset, batch_size=64, options=None, 
     """(predictions, metrics) of `model` on a labelled `dataset`."""
     predictions = predict(model, tokenizer, task_name, dataset, batch_size, options, **kwargs)
     return predictions, model_task(model, task_name, options).metrics(dataset, predictions)
-
-
-class PeakMemory:
-    """Peak memory while the `with` block runs: GPU memory on CUDA, resident set size otherwise.
-
-    On a CPU a background thread samples the process's RSS every 20 ms (psutil), so each run of a
-    sweep reports its own peak rather than the process's lifetime maximum.
-
-    >>> with PeakMemory("cpu") as peak:
-    ...     x = bytearray(50 * 2**20)
-    >>> peak.mb > 50
-    True
-    """
-
-    def __init__(self, device="cpu", interval=0.02):
-        self.device, self.interval, self.mb = device, interval, 0.0
-
-    def __enter__(self):
-        if self.device == "cuda":
-            torch.cuda.reset_peak_memory_stats()
-            return self
-        import psutil
-        process = psutil.Process()
-        self._stop = threading.Event()
-
-        def sample():
-            while True:
-                self.mb = max(self.mb, process.memory_info().rss / 2**20)
-                if self._stop.wait(self.interval):
-                    return
-
-        self._thread = threading.Thread(target=sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        if self.device == "cuda":
-            self.mb = torch.cuda.max_memory_allocated() / 2**20
-        else:
-            self._stop.set()
-            self._thread.join()
-        return False
 
 
 def train(config: TrainConfig, progress=True) -> TrainResult:

@@ -4,8 +4,8 @@ import torch
 from torch import nn
 
 from lorakit import apply_lora
-from lorakit.analysis import (amplification, delta_weight_spectrum, inference_latency,
-                              similarity_grid, subspace_similarity, train_step_time)
+from lorakit.analysis import amplification, delta_weight_spectrum, similarity_grid, subspace_similarity
+from lorakit.measure import inference_latency, train_step_time
 from lorakit.lora import LoRALinear
 
 
