@@ -17,8 +17,6 @@ import warnings
 from . import interrupts
 from .errors import DataError, LorakitError, LorakitWarning, WriteError
 
-TASKS = ("sentiment", "ner", "qa")
-
 
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a bad option gives one line (no usage block) and exit status 2."""
@@ -27,38 +25,17 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def checked(convert, valid, expected):
-    """An argparse type: `convert` the text, then require `valid(value)`; errors say `expected`."""
-    def parse(text):
-        try:
-            value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-        if not valid(value):
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {value:g}")
-        return value
-    return parse
-
-
-positive_int = checked(int, lambda v: v >= 1, "a positive integer")
-non_negative_int = checked(int, lambda v: v >= 0, "an integer >= 0")
-positive_float = checked(float, lambda v: 0 < v < float("inf"), "a number > 0")
-dropout = checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
-MAX_SEED = 2**32 - 1     # NumPy's seeds: 0 .. 2**32 - 1
-seed = checked(int, lambda v: 0 <= v <= MAX_SEED, f"an integer in 0..{MAX_SEED}")
-
-
-def int_list(text, what, valid, expected):
-    """Comma-separated distinct integers, each `valid`; errors name `what` ("ranks", "seeds")."""
+def int_list(text, what, check):
+    """Comma-separated distinct integers, each passing `check`; errors name `what` ("ranks")."""
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, e.g. 1,2,4,8, got {text!r}") from None
     if not values:
         raise argparse.ArgumentTypeError("expected at least one integer")
-    bad = [v for v in values if not valid(v)]
+    bad = [v for v in values if not check.ok(v)]
     if bad:
-        raise argparse.ArgumentTypeError(f"{what} must be {expected}, got {bad[0]}")
+        raise argparse.ArgumentTypeError(f"each of the {what} must be {check.expected}, got {bad[0]}")
     twice = sorted({v for v in values if values.count(v) > 1})
     if twice:
         raise argparse.ArgumentTypeError(f"{what} must differ, got {twice[0]} twice")
@@ -66,11 +43,13 @@ def int_list(text, what, valid, expected):
 
 
 def rank_list(text):
-    return int_list(text, "ranks", lambda v: v >= 1, "positive integers")
+    from .config import POSITIVE_INT
+    return int_list(text, "ranks", POSITIVE_INT)
 
 
 def seed_list(text):
-    return int_list(text, "seeds", lambda v: 0 <= v <= MAX_SEED, f"integers in 0..{MAX_SEED}")
+    from .config import SEED
+    return int_list(text, "seeds", SEED)
 
 
 def baseline_list(text):
@@ -81,61 +60,21 @@ def baseline_list(text):
     return names
 
 
-def name_list(text):
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names:
-        raise argparse.ArgumentTypeError("expected comma-separated layer names, e.g. query,value")
-    return "all-linear" if names == ["all-linear"] else names
-
-
-def add_train_options(p, sweep=False):
-    p.add_argument("--task", required=True, choices=TASKS)
-    if not sweep:
-        p.add_argument("--method", default="lora", choices=("lora", "full", "head"))
-        p.add_argument("--rank", type=positive_int, default=8, help="LoRA rank r (default 8)")
-    p.add_argument("--alpha", type=positive_float, default=16, help="lora_alpha (default 16)")
-    p.add_argument("--dropout", type=dropout, default=0.0, help="LoRA dropout in [0, 1) (default 0)")
-    p.add_argument("--attention-dropout", type=dropout, default=None,
-                   help="dropout on attention probabilities (default: the model's own; QA 0)")
-    p.add_argument("--max-length", type=positive_int, default=None,
-                   help="tokens per example or QA window (default 128, QA 256)")
-    p.add_argument("--doc-stride", type=non_negative_int, default=None,
-                   help="QA: tokens shared by neighbouring windows of a long context (default 64)")
-    p.add_argument("--label-all-tokens", action="store_true",
-                   help="NER: train on every sub-token of a word, not only the first")
-    p.add_argument("--rslora", action="store_true", help="scale by alpha/sqrt(r) instead of alpha/r")
-    p.add_argument("--target-modules", type=name_list, default=None,
-                   help="layers to adapt, e.g. query,value (default: the model family's) or all-linear")
-    p.add_argument("--epochs", type=positive_int, default=None, help="default: 3, QA 1")
-    p.add_argument("--batch-size", type=positive_int, default=None, help="default: 32, QA 16")
-    p.add_argument("--lr", type=positive_float, default=None, help="learning rate (default by method)")
-    if not sweep:
-        p.add_argument("--seed", type=seed, default=0, help=f"random seed in 0..{MAX_SEED} (default 0)")
-    p.add_argument("--model", default=None, help="Hub name or folder (default: bundled all-MiniLM-L6-v2)")
-    p.add_argument("--train", default=None, help="training file (default: the bundled train split)")
-    p.add_argument("--eval", default=None, help="validation file (default: the bundled validation split)")
-    p.add_argument("--data-source", default="bundled", choices=("bundled", "hub"),
-                   help="hub: CoNLL-2003, SST-2 or SQuAD from the Hugging Face Hub")
-    p.add_argument("--max-train-examples", type=positive_int, default=None)
-    p.add_argument("--max-eval-examples", type=positive_int, default=None)
-    p.add_argument("--patience", type=positive_int, default=2, help="early-stopping patience in epochs")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
-    p.add_argument("--precision", default="auto", choices=("auto", "no", "fp16", "bf16"))
-
-
 def build_parser():
+    """The parser of every command; the training options come from TrainConfig's fields."""
+    from .config import add_options
     parser = OneLineParser(prog="lorakit", description="LoRA fine-tuning for the lorakit course.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     p = sub.add_parser("train", help="fine-tune a model and save the adapter")
-    add_train_options(p)
+    add_options(p)
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+    p.add_argument("--overwrite", action="store_true", help="replace a run that lorakit train wrote in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
     p = sub.add_parser("sweep", help="train one run per rank and seed; write results.csv and a plot")
-    add_train_options(p, sweep=True)
+    add_options(p, sweep=True)
     p.add_argument("--ranks", type=rank_list, default=[1, 2, 4, 8, 16], help="e.g. 1,2,4,8,16")
     p.add_argument("--seeds", type=seed_list, default=[0], help="e.g. 0,1,2")
     p.add_argument("--baselines", type=baseline_list, default=[], help="full, head or full,head")
@@ -156,66 +95,50 @@ def build_parser():
     return parser
 
 
-def config_from_args(args):
-    from .train import TrainConfig
-    return TrainConfig(task=args.task, method=getattr(args, "method", "lora"),
-                       r=getattr(args, "rank", 8), lora_alpha=args.alpha,
-                       lora_dropout=args.dropout, attention_dropout=args.attention_dropout,
-                       use_rslora=args.rslora, max_length=args.max_length,
-                       doc_stride=args.doc_stride, label_all_tokens=args.label_all_tokens,
-                       target_modules=args.target_modules, model=args.model,
-                       train_file=args.train, eval_file=args.eval, data_source=args.data_source,
-                       max_train_examples=args.max_train_examples,
-                       max_eval_examples=args.max_eval_examples, epochs=args.epochs,
-                       batch_size=args.batch_size, lr=args.lr, patience=args.patience,
-                       seed=getattr(args, "seed", 0), device=args.device, precision=args.precision)
-
-
 def cmd_train(args):
     from accelerate import PartialState
 
+    from .config import config_from_args
     from .runs import check_out_dir, expected_size, save_run
-    from .train import train
+    from .train import scalar_metrics, train
     config = config_from_args(args)
-    check_out_dir(args.out, args.overwrite, inputs=(args.train, args.eval), need_bytes=expected_size(config))
+    check_out_dir(args.out, args.overwrite, inputs=(args.train_file, args.eval_file),
+                  need_bytes=expected_size(config))
     result = train(config, progress=not args.quiet)
     if PartialState().is_main_process:  # under torchrun only rank 0 writes
         save_run(result, args.out, overwrite=args.overwrite)
-        print(json.dumps(_shown(result.metrics), indent=2))
+        print(json.dumps(scalar_metrics(result.metrics), indent=2))
         print(f"saved to {args.out}")
 
 
 def cmd_sweep(args):
     from pathlib import Path
 
+    from .config import config_from_args
     from .plots import plot_rank_sweep
     from .sweep import check_sweep_out, run_sweep
-    from .tasks import get_task
     check_sweep_out(args.out)
-    table = run_sweep(args.task, args.ranks, args.seeds, args.baselines, args.out,
-                      base_config=config_from_args(args), progress=not args.quiet,
-                      save_runs=args.save_runs)
-    metric = get_task(args.task).main_metric
+    config = config_from_args(args)
+    table = run_sweep(args.task, args.ranks, args.seeds, args.baselines, args.out, base_config=config,
+                      progress=not args.quiet, save_runs=args.save_runs)
+    metric = config.make_task().main_metric
     plot = Path(args.out) / f"rank_vs_{metric}.png"
     plot_rank_sweep(table, metric, title=f"{args.task}: LoRA rank vs {metric}", path=plot)
     print(f"{len(table)} runs in {Path(args.out) / 'results.csv'}; plot in {plot}")
 
 
-def _shown(metrics):
-    return {k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}
-
-
-def load_for(args, path):
-    """The trained run and `path` read in its task's format, with labels checked against the run."""
-    from .data import read_task_file
+def load_run_and_data(model_dir, path):
+    """(model, tokenizer, task, dataset): the run in `model_dir`, its Task (with the run's options and
+    labels) and `path` read in that task's format, its labels checked against the run's."""
+    from .inference import model_task
     from .runs import load_run
-    from .tasks import get_task
-    model, tokenizer, info = load_run(args.model_dir)
-    dataset = read_task_file(info["task"], path, require_labels=False)
-    names = get_task(info["task"]).label_names(dataset)
+    model, tokenizer, info = load_run(model_dir)
+    task = model_task(model, info["task"], info["options"])
+    dataset = task.read(path, require_labels=False)
+    names = task.label_names(dataset)
     if names is not None and info["labels"] is not None and list(names) != list(info["labels"]):
         raise DataError(f"{path}: labels {names} do not match the run's labels {info['labels']}")
-    return model, tokenizer, info, dataset
+    return model, tokenizer, task, dataset
 
 
 def check_output_file(output, input, model_dir):
@@ -235,23 +158,20 @@ def check_output_file(output, input, model_dir):
 
 
 def cmd_predict(args):
-    from .tasks import get_task
-    from .train import predict
+    from .inference import predict
     check_output_file(args.output, args.input, args.model_dir)
-    model, tokenizer, info, dataset = load_for(args, args.input)
-    predictions = predict(model, tokenizer, info["task"], dataset, options=info["options"])
-    get_task(info["task"]).write_predictions(dataset, predictions, args.output)
+    model, tokenizer, task, dataset = load_run_and_data(args.model_dir, args.input)
+    predictions = predict(model, tokenizer, task, dataset)
+    task.write_predictions(dataset, predictions, args.output)
     print(f"wrote {len(predictions)} predictions to {args.output}")
 
 
 def cmd_evaluate(args):
-    from .tasks import get_task
-    from .train import evaluate
-    model, tokenizer, info, dataset = load_for(args, args.data)
-    gold = get_task(info["task"]).label_column or "answers"
-    if gold not in dataset.column_names:
-        raise DataError(f"{args.data}: has no gold {gold!r} to evaluate against")
-    _, metrics = evaluate(model, tokenizer, info["task"], dataset, options=info["options"])
+    from .inference import evaluate
+    model, tokenizer, task, dataset = load_run_and_data(args.model_dir, args.data)
+    if task.label_column not in dataset.column_names:
+        raise DataError(f"{args.data}: has no gold {task.label_column!r} to evaluate against")
+    _, metrics = evaluate(model, tokenizer, task, dataset)
     print(json.dumps(metrics, indent=2))
 
 

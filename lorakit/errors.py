@@ -45,3 +45,8 @@ class WriteError(LorakitError, OSError):
 
 class LorakitWarning(UserWarning):
     """Something that works but is probably not what was meant (the command line prints one line)."""
+
+
+class UnknownChoiceError(DataError, ConfigError):
+    """An unknown task, split or source name: a data error and an option error at once, so that
+    both `except DataError` and `except ConfigError` catch it."""

@@ -214,14 +214,22 @@ def apply_lora(model, target_modules, r=8, lora_alpha=16, lora_dropout=0.0, use_
     """Freeze `model`, wrap the chosen layers in LoRALinear, and keep `modules_to_save` trainable.
 
     Works in place and returns the model. `modules_to_save` names modules (usually the task head,
-    e.g. ["classifier"]) that are trained in full and saved with the adapter.
+    e.g. ["classifier"]) that are trained in full and saved with the adapter. `target_modules` may
+    also be a whole `LoraConfig` (lorakit's, or anything with the same fields, such as peft's),
+    which then sets every option.
 
     Example:
         >>> net = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2))
         >>> net = apply_lora(net, ["0"], r=2, modules_to_save=["2"])
         >>> count_parameters(net)  # 2 * (8 + 8) LoRA + 8 * 2 + 2 head
         (50, 122)
+        >>> count_parameters(apply_lora(nn.Sequential(nn.Linear(8, 8)), LoraConfig(r=2, target_modules=["0"])))
+        (32, 104)
     """
+    if hasattr(target_modules, "target_modules"):      # a LoraConfig
+        c = target_modules
+        return apply_lora(model, c.target_modules, c.r, c.lora_alpha, c.lora_dropout, c.use_rslora,
+                          c.modules_to_save)
     check_lora_options(r, lora_alpha, lora_dropout)
     if any(isinstance(m, LoRALinear) for m in model.modules()):
         raise ConfigError("this model already has LoRA layers; load a fresh base model first")

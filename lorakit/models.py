@@ -33,8 +33,6 @@ TARGET_MODULES = {
     "qwen2": ["q_proj", "v_proj"],
 }
 
-TASK_TYPES = {"sentiment": "SEQ_CLS", "ner": "TOKEN_CLS", "qa": "QUESTION_ANS"}
-
 # What each family calls the dropout on its attention probabilities (BERT, DistilBERT/Llama, GPT-2).
 ATTENTION_DROPOUT_KEYS = ("attention_probs_dropout_prob", "attention_dropout", "attn_pdrop")
 
@@ -103,27 +101,25 @@ def load_tokenizer(name_or_path=None):
 
 
 def load_task_model(task, labels=None, name_or_path=None, attention_dropout=None):
-    """A pretrained body with a freshly initialised head for `task` ("sentiment", "ner" or "qa").
+    """A pretrained body with a freshly initialised head for `task` (a Task or its name).
 
     `labels` (a list of label names) sets the head size and id2label for classification tasks.
     `attention_dropout`, if given, replaces the model's dropout on attention probabilities.
     """
-    from transformers import (AutoModelForQuestionAnswering, AutoModelForSequenceClassification,
-                              AutoModelForTokenClassification)
-    classes = {"sentiment": AutoModelForSequenceClassification,
-               "ner": AutoModelForTokenClassification, "qa": AutoModelForQuestionAnswering}
-    if task not in classes:
-        raise ConfigError(f"unknown task {task!r} (valid: {', '.join(classes)})")
+    import transformers
+
+    from .tasks import get_task
+    task = get_task(task) if isinstance(task, str) else task
     path = resolve_model(name_or_path)
     kwargs = {}
-    if labels is not None and task != "qa":
+    if labels is not None and task.default_labels is not None:
         kwargs = dict(num_labels=len(labels), id2label=dict(enumerate(labels)),
                       label2id={name: i for i, name in enumerate(labels)})
     if attention_dropout is not None:
         kwargs[attention_dropout_key(path)] = attention_dropout
     try:
         with _quiet_transformers():
-            model = classes[task].from_pretrained(path, **kwargs)
+            model = getattr(transformers, task.model_class).from_pretrained(path, **kwargs)
     except (OSError, ValueError) as e:
         raise ConfigError(f"--model {path}: cannot load a model ({str(e).splitlines()[0]})") from None
     if getattr(model.config, "pad_token_id", None) is None and model.config.model_type == "gpt2":

@@ -25,7 +25,8 @@ from . import interrupts
 from ._io import check_can_write, plain_mode, write_json
 from .adapters import check_finite, load_adapter, save_adapter
 from .errors import AdapterError, ConfigError, WriteError
-from .models import TASK_TYPES, head_module_names, load_task_model, load_tokenizer, resolve_model
+from .config import METHODS, config_dict, config_from_dict
+from .models import head_module_names, load_task_model, load_tokenizer, resolve_model
 from .tasks import get_task
 
 RUN_FILE, METRICS_FILE, HEAD_FILE = "lorakit.json", "metrics.json", "head_model.safetensors"
@@ -133,11 +134,10 @@ def save_run(result, out, overwrite=False):
 
 def write_run_files(result, folder):
     """The files of a run, in `folder`; lorakit.json lists them all, for a later --overwrite."""
-    from .train import config_dict
     config, model = result.config, result.model
     base = resolve_model(config.model)
     if config.method == "lora":
-        save_adapter(model, folder, base_model_name_or_path=base, task_type=TASK_TYPES[config.task])
+        save_adapter(model, folder, base_model_name_or_path=base, task_type=result.task.peft_task_type)
     elif config.method == "head":
         heads = head_module_names(model)
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()
@@ -195,7 +195,6 @@ def read_run_info(model_dir):
 
 def check_run_info(info):
     """Raise ConfigError unless the fields of a lorakit.json have their types and valid values."""
-    from .train import METHODS, config_from_dict
     if not isinstance(info["options"], dict):
         raise ConfigError(f"'options' must be a JSON object, got {type(info['options']).__name__}")
     task = get_task(info["task"]) if isinstance(info["task"], str) else None
@@ -204,7 +203,7 @@ def check_run_info(info):
     if info["method"] not in METHODS:
         raise ConfigError(f"'method' must be one of {', '.join(METHODS)}, got {info['method']!r}")
     labels = info["labels"]
-    if task.label_column is not None and not (
+    if task.default_labels is not None and not (
             isinstance(labels, list) and labels and all(isinstance(n, str) and n for n in labels)
             and len(set(labels)) == len(labels)):
         raise ConfigError(f"'labels' must be the run's label names (a list of distinct strings), "

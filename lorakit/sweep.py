@@ -19,8 +19,9 @@ from ._io import atomic_write_text, check_can_write
 from .data import bundled_data_dir, load_task_data
 from .errors import ConfigError, DataError, WriteError
 from .runs import save_run
-from .tasks import get_task
-from .train import METHODS, TrainConfig, config_dict, evaluate, train
+from .config import METHODS, TrainConfig
+from .inference import evaluate
+from .train import scalar_metrics, train
 
 RESULTS = "results.csv"
 KEY = ["method", "rank", "seed"]
@@ -135,16 +136,13 @@ def run_one(config, test_set, save_to=None):
     With `save_to`, the trained run is also saved there (adapter, head and metrics).
     """
     result = train(config, progress=False)
-    task = get_task(config.task)
-    _, scores = evaluate(result.model, result.tokenizer, config.task, test_set,
-                         options=config_dict(result.config))  # the run's max_length, doc_stride
+    _, scores = evaluate(result.model, result.tokenizer, result.task, test_set)  # the run's own task
     if save_to is not None:
         save_run(result, save_to, overwrite=True)
-    scalars = {k: v for k, v in scores.items() if isinstance(v, (int, float))}
-    m = result.metrics
+    main, m = result.task.main_metric, result.metrics
     return {"task": config.task, "method": config.method,
-            "rank": config.r if config.method == "lora" else 0, "seed": config.seed, **scalars,
-            f"val_{task.main_metric}": m[task.main_metric], "trainable_params": m["trainable_params"],
+            "rank": config.r if config.method == "lora" else 0, "seed": config.seed,
+            **scalar_metrics(scores), f"val_{main}": m[main], "trainable_params": m["trainable_params"],
             "train_seconds": m["train_seconds"], "peak_memory_mb": m["peak_memory_mb"],
             "epochs_run": m["epochs_run"]}
 
@@ -175,7 +173,7 @@ def run_sweep(task, ranks, seeds=(0,), baselines=(), out="runs/sweep", base_conf
     table = read_results(path, task)
     done = set() if table.empty else {(m, int(r), int(s)) for m, r, s in table[KEY].values.tolist()}
     todo = [run for run in planned_runs(ranks, seeds, baselines) if run not in done]
-    test_set = test_split(base)
+    test_set = load_test_split(base)
     bar = tqdm(todo, desc=f"sweep {task}", disable=not progress or not todo)
     for method, rank, seed in bar:
         interrupts.check()
@@ -186,7 +184,7 @@ def run_sweep(task, ranks, seeds=(0,), baselines=(), out="runs/sweep", base_conf
     return table
 
 
-def test_split(config):
+def load_test_split(config):
     """The split a sweep scores on: the test split of `config.data_source`, cut to max_eval_examples."""
     test_set = load_task_data(config.task, source=config.data_source)["test"]
     if config.max_eval_examples:

@@ -45,11 +45,12 @@ def rank_explorer(tables, metrics=None, spectra=None):
     """A rank slider with task and method selectors over sweep tables.
 
     `tables` maps a task name to its results table; `metrics` maps a task to the column to show
-    (default: accuracy for sentiment, f1 otherwise); `spectra` maps (task, rank) to the singular
+    (default: the task's main metric); `spectra` maps (task, rank) to the singular
     values of a trained adapter's update (e.g. `delta_weight_spectrum` of one layer), shown as bars.
     """
     import ipywidgets as w
-    metrics = metrics or {t: "accuracy" if t == "sentiment" else "f1" for t in tables}
+    from .tasks import get_task
+    metrics = metrics or {t: get_task(t).main_metric for t in tables}
     spectra = spectra or {}
     task = w.Dropdown(options=list(tables), description="task")
     method = w.Dropdown(options=["lora", "full", "head"], description="method")

@@ -12,11 +12,13 @@ from seqeval.scheme import IOB2
 
 import lorakit
 from lorakit import lowrank
-from lorakit.data import NER_TAGS, load_task_data
+from lorakit.data import load_task_data
+from lorakit.tasks import NER_TAGS
 from lorakit.fast import pick
 from lorakit.models import load_tokenizer
 from lorakit.tasks import align_labels_with_tokens, continuation_labels, get_task
-from lorakit.train import TrainConfig, prepare_model, train
+from lorakit.config import TrainConfig
+from lorakit.train import prepare_model, train
 
 tokenizer = load_tokenizer()
 ner = get_task("ner")

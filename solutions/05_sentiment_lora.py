@@ -11,7 +11,8 @@ import torch
 import lorakit
 from lorakit.fast import pick
 from lorakit.tasks import get_task
-from lorakit.train import DEFAULT_LR, TrainConfig, prepare_model, train
+from lorakit.config import DEFAULT_LR, TrainConfig
+from lorakit.train import prepare_model, train
 
 LABELS = ["negative", "positive"]
 

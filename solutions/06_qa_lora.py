@@ -62,7 +62,7 @@ q = len(tokenizer(example[0]["question"], add_special_tokens=False)["input_ids"]
 n = len(tokenizer(example[0]["context"], add_special_tokens=False)["input_ids"])
 checked = []
 for max_length, doc_stride in [(64, 16), (64, 0), (48, 8), (80, 30), (128, 64), (256, 64)]:
-    features = get_task("qa", doc_stride=doc_stride).encode(example, tokenizer, max_length=max_length)
+    features = get_task("qa", doc_stride=doc_stride, max_length=max_length).encode(example, tokenizer)
     assert len(features) == n_windows(n, q, max_length, doc_stride), (max_length, doc_stride)
     checked.append((max_length, doc_stride, len(features)))
 print(f"2. q = {q}, n = {n} tokens; (max_length, doc_stride, windows):", checked)
@@ -99,7 +99,7 @@ print("3. n-best search == best_span on 200 random windows; max_answer_length=1 
 # Exercise 4. Without windows the model would see only the first window of each context: answers beyond it
 # (target (0, 0) in the first window) could never be found.
 validation = load_task_data("qa", max_examples=pick(full=None, fast=100))["validation"]
-features = get_task("qa", doc_stride=16).encode(validation, tokenizer, max_length=64, train=False)
+features = get_task("qa", doc_stride=16, max_length=64).encode(validation, tokenizer, train=False)
 first = {}
 for index, start in zip(features["example_index"], features["start_positions"]):
     first.setdefault(index, start)                        # the first window of each question

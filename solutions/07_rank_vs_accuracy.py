@@ -13,7 +13,7 @@ import numpy as np
 
 from lorakit.fast import pick
 from lorakit.sweep import bundled_results, run_sweep, summarize
-from lorakit.train import TrainConfig
+from lorakit.config import TrainConfig
 
 table = bundled_results("sentiment")
 summary = summarize(table, "accuracy")

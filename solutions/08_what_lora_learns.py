@@ -10,7 +10,8 @@ from torch import nn
 from lorakit.analysis import amplification, subspace_similarity
 from lorakit.fast import pick
 from lorakit.lora import LoRALinear, lora_layers
-from lorakit.train import TrainConfig, train
+from lorakit.config import TrainConfig
+from lorakit.train import train
 
 # Exercise 1. Each of the i unit vectors of U1 has, on average, a squared projection of j/d on a random
 # j-dimensional subspace, so ||U1[:, :i]^T U2[:, :j]||^2 is about i j / d; divided by min(i, j) that is

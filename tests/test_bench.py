@@ -5,30 +5,37 @@ Timings on models this small say nothing; this test only checks that the code pa
 import importlib.util
 import json
 import math
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "benchmarks" / "bench.py"
+
+sys.path.insert(0, str(ROOT))
+from benchmarks.memory import step_peak_bytes  # noqa: E402
+from benchmarks.plan import ModelSpec, Plan  # noqa: E402
+from benchmarks.timing import interleaved  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def bench():
+    """benchmarks/bench.py loaded by its path, as `python benchmarks/bench.py` runs it."""
     spec = importlib.util.spec_from_file_location("lorakit_bench", BENCH)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def tiny_plan(bench):
+def tiny_plan():
     tiny = dict(vocab_size=64, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                 intermediate_size=48, max_position_embeddings=32)
-    return bench.Plan(models=[bench.ModelSpec("tiny-a", batch=2, seq_len=8, bert=tiny),
-                              bench.ModelSpec("tiny-b", batch=2, seq_len=8,
-                                              bert=tiny | dict(num_hidden_layers=1))],
-                      repeats=2, warmup=1, infer_repeats=2, layer_repeats=2, layer_dims=(16, 32),
-                      layer_ranks=(1, 4), layer_tokens=16, notes=["tiny plan for tests"])
+    return Plan(models=[ModelSpec("tiny-a", batch=2, seq_len=8, bert=tiny),
+                        ModelSpec("tiny-b", batch=2, seq_len=8, bert=tiny | dict(num_hidden_layers=1))],
+                repeats=2, warmup=1, infer_repeats=2, layer_repeats=2, layer_dims=(16, 32),
+                layer_ranks=(1, 4), layer_tokens=16, notes=["tiny plan for tests"])
 
 
 def positive_finite(x):
@@ -40,7 +47,7 @@ def results(bench, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "results.json"
     threads = torch.get_num_threads()
     try:
-        bench.main(["--json", str(out), "--threads", "1", "--device", "cpu"], plan=tiny_plan(bench))
+        bench.main(["--json", str(out), "--threads", "1", "--device", "cpu"], plan=tiny_plan())
     finally:
         torch.set_num_threads(threads)  # main sets threads for the whole process
     return json.loads(out.read_text())
@@ -83,10 +90,17 @@ def test_counts_and_memory(results):
         assert step[name]["peak_bytes"] > step[name]["param_bytes"], name
 
 
-def test_interleaving_rotates_the_contenders(bench):
+def test_cpu_peak_is_none_with_a_warning_when_the_private_profiler_api_is_missing(monkeypatch):
+    import torch._C._profiler as private
+    monkeypatch.delattr(private, "_EventType")
+    with pytest.warns(UserWarning, match="CPU memory profiling unavailable"):
+        assert step_peak_bytes(lambda: torch.ones(256) * 2, torch.device("cpu")) is None
+
+
+def test_interleaving_rotates_the_contenders():
     calls = []
     fns = {name: (lambda name=name: calls.append(name)) for name in "ABC"}
-    times = bench.interleaved(fns, repeats=3, warmup=1, device=torch.device("cpu"))
+    times = interleaved(fns, repeats=3, warmup=1, device=torch.device("cpu"))
     assert calls == list("ABC" "ABC" "BCA" "CAB")  # warm-up, then rounds starting at A, B, C
     assert {k: len(v) for k, v in times.items()} == {"A": 3, "B": 3, "C": 3}
 

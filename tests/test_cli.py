@@ -106,7 +106,7 @@ def test_batched_outputs_follow_feature_order(trained):
     from lorakit.data import read_task_file
     from lorakit.lora import lora_layers
     from lorakit.runs import load_run
-    from lorakit.train import model_task, predict_outputs
+    from lorakit.inference import model_task, predict_outputs
     model, tokenizer, _ = load_run(trained["ner"])
     task = model_task(model, "ner")
     features = task.encode(read_task_file("ner", bundled_path("ner", "test")).select(range(12)), tokenizer, train=False)
@@ -122,7 +122,7 @@ def test_batched_outputs_follow_feature_order(trained):
 
 def test_task_options_are_saved_and_used_for_prediction(tmp_path, capsys):
     from lorakit.runs import load_run
-    from lorakit.train import model_task
+    from lorakit.inference import model_task
     out = tmp_path / "qa"
     assert main(["train", "--task", "qa", "--out", str(out), "--max-length", "96", "--doc-stride", "24", *TINY]) == 0
     model, _, info = load_run(out)
@@ -191,7 +191,7 @@ def test_two_processes_on_cpu(tmp_path):
 
 
 def test_task_defaults_fill_only_what_is_left_open():
-    from lorakit.train import TrainConfig
+    from lorakit.config import TrainConfig
     qa = TrainConfig(task="qa").resolved()
     assert (qa.epochs, qa.batch_size, qa.lr, qa.target_modules, qa.attention_dropout) == (1, 16, 2e-3, "all-linear", 0.0)
     sentiment = TrainConfig(task="sentiment").resolved()

@@ -15,7 +15,7 @@ from safetensors.torch import load_file, save_file
 import lorakit.sweep as sweep
 from lorakit import AdapterError, apply_lora, load_adapter, save_adapter
 from lorakit.adapters import CONFIG_NAME, WEIGHTS_NAME
-from lorakit.data import read_conll, read_sentiment
+from lorakit.tasks import read_conll, read_sentiment
 from lorakit.errors import DataError
 from tiny import tiny_bert
 

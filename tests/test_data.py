@@ -16,11 +16,14 @@ import pytest
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Sequence, Value
 
 import lorakit.data as data
-from lorakit.data import (NER_TAGS, SENTIMENT_LABELS, SPLITS, TASKS, UnknownChoiceError,
-                          bundled_data_dir, bundled_path, from_hub_conll2003, from_hub_squad,
-                          from_hub_sst2, load_hub, load_split, load_task_data, read_conll,
-                          read_sentiment, read_squad, read_task_file, task_features)
-from lorakit.errors import ConfigError, DataError
+from lorakit.data import (bundled_data_dir, bundled_path, load_hub, load_split, load_task_data,
+                          read_task_file, task_features)
+from lorakit.errors import ConfigError, DataError, UnknownChoiceError
+from lorakit.tasks import NER_TAGS, SENTIMENT_LABELS, TASKS, read_conll, read_sentiment, read_squad
+from lorakit.tasks.ner import from_hub_conll2003
+from lorakit.tasks.qa import from_hub_squad
+from lorakit.tasks.reading import SPLITS
+from lorakit.tasks.sentiment import from_hub_sst2
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -418,8 +421,9 @@ def test_load_hub_calls_load_dataset_and_maps(monkeypatch):
 
 
 def test_docstring_examples():
-    result = doctest.testmod(data, optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0 and result.attempted > 10
+    from lorakit.tasks import ner, qa, reading, sentiment
+    results = [doctest.testmod(m, optionflags=doctest.ELLIPSIS) for m in (data, ner, qa, reading, sentiment)]
+    assert sum(r.failed for r in results) == 0 and sum(r.attempted for r in results) > 10
 
 
 # ---------------------------------------------------------------------------------------------

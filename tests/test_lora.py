@@ -161,3 +161,18 @@ def test_bundled_model_offline():
     trainable, total = count_parameters(model)
     assert trainable == 12 * 8 * (384 + 384) + 384 * 2 + 2
     assert trainable / total < 0.01
+
+
+def test_apply_lora_takes_a_lora_config_of_lorakit_or_peft():
+    import peft
+
+    from lorakit import LoraConfig
+    from tiny import tiny_bert
+    by_name = apply_lora(tiny_bert(), ["query", "value"], r=4, lora_alpha=8, modules_to_save=["classifier"])
+    ours = apply_lora(tiny_bert(), LoraConfig(r=4, lora_alpha=8, target_modules=["query", "value"],
+                                              modules_to_save=["classifier"]))
+    theirs = apply_lora(tiny_bert(), peft.LoraConfig(r=4, lora_alpha=8, target_modules=["query", "value"],
+                                                     modules_to_save=["classifier"]))
+    assert count_parameters(by_name) == count_parameters(ours) == count_parameters(theirs)
+    assert sorted(lora_layers(theirs)) == sorted(lora_layers(by_name))
+    assert all(layer.scaling == 2.0 for layer in lora_layers(theirs).values())

@@ -25,7 +25,7 @@ def fake_run_one(calls):
 def fake(monkeypatch):
     calls = []
     monkeypatch.setattr(sweep, "run_one", fake_run_one(calls))
-    monkeypatch.setattr(sweep, "test_split", lambda config: None)
+    monkeypatch.setattr(sweep, "load_test_split", lambda config: None)
     return calls
 
 
@@ -61,13 +61,14 @@ def test_run_one_scores_with_the_runs_task_options(monkeypatch):
     """A sweep with --max-length 64 scores its test split with 64-token inputs too, not the default."""
     from types import SimpleNamespace
     seen = {}
-    result = SimpleNamespace(model=None, tokenizer=None, config=sweep.TrainConfig(task="ner", max_length=64),
+    config = sweep.TrainConfig(task="ner", max_length=64)
+    result = SimpleNamespace(model=None, tokenizer=None, config=config, task=config.make_task(),
                              metrics={"f1": 0.5, "trainable_params": 1, "train_seconds": 1.0,
                                       "peak_memory_mb": 1.0, "epochs_run": 1})
     monkeypatch.setattr(sweep, "train", lambda config, progress: result)
 
-    def evaluate(model, tokenizer, task, test_set, options=None):
-        seen.update(options)
+    def evaluate(model, tokenizer, task, test_set):
+        seen.update(task=task.name, max_length=task.max_length)
         return None, {"f1": 0.5}
 
     monkeypatch.setattr(sweep, "evaluate", evaluate)

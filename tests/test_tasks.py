@@ -152,7 +152,7 @@ def test_ner_postprocess_reads_first_piece_and_keeps_order(tokenizer):
 
 def test_ner_postprocess_truncated_words_are_o(tokenizer):
     data = ner_data(False).select([0])
-    features = NerTask().encode(data, tokenizer, max_length=4, train=False)  # [CLS] hugging ##face [SEP]
+    features = NerTask(max_length=4).encode(data, tokenizer, train=False)  # [CLS] hugging ##face [SEP]
     assert features[0]["word_ids"] == [None, 0, 0, None]
     assert NerTask().postprocess(data, features, [one_hot_logits([0, 3, 4, 0])]) == [["B-ORG", "O", "O", "O"]]
 
@@ -160,7 +160,7 @@ def test_ner_postprocess_truncated_words_are_o(tokenizer):
 # ----------------------------------------------------------------------------- QA encode
 
 def test_qa_positions_across_windows(tokenizer):
-    features = QaTask(doc_stride=4).encode(qa_data().select([0]), tokenizer, max_length=16)
+    features = QaTask(doc_stride=4, max_length=16).encode(qa_data().select([0]), tokenizer)
     assert len(features) == 3 and list(features["example_index"]) == [0, 0, 0]
     assert list(features["start_positions"]) == [0, 0, 8]             # window 2 cuts the answer
     assert list(features["end_positions"]) == [0, 0, 10]
@@ -171,7 +171,7 @@ def test_qa_positions_across_windows(tokenizer):
 
 
 def test_qa_eval_features_keep_ids_and_context_offsets(tokenizer):
-    features = QaTask(doc_stride=4).encode(qa_data(), tokenizer, max_length=16, train=False)
+    features = QaTask(doc_stride=4, max_length=16).encode(qa_data(), tokenizer, train=False)
     assert list(features["example_id"]) == ["q1", "q1", "q1", "q2"]
     assert list(features["example_index"]) == [0, 0, 0, 1]
     offsets = features[2]["offset_mapping"]
@@ -194,9 +194,9 @@ def test_qa_bad_inputs_are_clear_errors(tokenizer):
     with pytest.raises(DataError, match="question q2: answer 'France' is not at character 0"):
         QaTask().encode(wrong_start, tokenizer)
     with pytest.raises(DataError, match="question q1: .* no room for context"):
-        QaTask(doc_stride=8).encode(qa_data(), tokenizer, max_length=14)
-    with pytest.raises(ConfigError, match="doc_stride"):
-        QaTask(doc_stride=16).encode(qa_data(), tokenizer, max_length=16)
+        QaTask(doc_stride=8, max_length=14).encode(qa_data(), tokenizer)
+    with pytest.raises(ConfigError, match="doc-stride"):
+        QaTask(doc_stride=16, max_length=16).encode(qa_data(), tokenizer)
 
 
 # ----------------------------------------------------------------------------- QA postprocess
@@ -227,8 +227,8 @@ def qa_outputs(features, spans):
 
 def test_qa_postprocess_picks_best_window_and_keeps_order(tokenizer):
     data = qa_data()
-    task = QaTask(doc_stride=4)
-    features = task.encode(data, tokenizer, max_length=16, train=False)
+    task = QaTask(doc_stride=4, max_length=16)
+    features = task.encode(data, tokenizer, train=False)
     # scores (start + end logit): window 1 "written" 2 + 2; window 2 "love" 4.5 + 4.5;
     # window 3 "ada lovelace" 5 + 5 wins. Example 2: [CLS] where is paris ? [SEP] paris is in france
     spans = [(8, 8, 2.0), (14, 14, 4.5), (8, 10, 5.0), (9, 9, 3.0)]
@@ -340,7 +340,7 @@ def test_collator_pads_and_drops_bookkeeping(tokenizer):
     assert batch["input_ids"].shape == (2, 7) and batch["labels"].dtype == torch.long
     assert batch["labels"][1].tolist() == [-100, 1, 0, -100, -100, -100, -100]
     assert batch["attention_mask"][1].tolist() == [1, 1, 1, 1, 0, 0, 0]
-    assert task.model_inputs({"input_ids": 1, "word_ids": 2, "example_index": 3}) == {"input_ids": 1}
+    assert set(task.collator(tokenizer, targets=False)([features[0]])) == {"input_ids", "token_type_ids", "attention_mask"}
 
 
 def test_qa_and_sentiment_collators_with_distilbert_tokenizer():

@@ -15,32 +15,26 @@ of the test or validation split among the training entities.
 import argparse
 import csv
 import hashlib
-import importlib.util
 import io
 import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parent.parent
+# tools/ for datagen, the repo root for lorakit in a checkout without `pip install -e .`; `lorakit`
+# loads its modules lazily and lorakit._io uses only the standard library, so torch is not imported.
+sys.path[:0] = [str(ROOT / "tools"), str(ROOT)]
 
 from datagen import card, ner, qa, sentiment  # noqa: E402
 from datagen.names import SHARED, SPLITS, build_pools  # noqa: E402
+from lorakit._io import atomic_write_text  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 SEED = 0
 SIZES = {
     "sentiment": {"train": 6000, "validation": 1000, "test": 1000},
     "ner": {"train": 4000, "validation": 800, "test": 800},
     "qa": {"train": 3000, "validation": 600, "test": 600},
 }
-
-
-def _load_io():
-    """lorakit/_io.py, loaded by path so that the generator does not import lorakit (and torch)."""
-    spec = importlib.util.spec_from_file_location("_lorakit_io", ROOT / "lorakit" / "_io.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,11 +134,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "data"), help="output folder (default: data/)")
     args = parser.parse_args(argv)
-    write_text = _load_io().atomic_write_text
     out = Path(args.out)
     files = build()
     for path, text in files.items():
-        write_text(out / path, text)
+        atomic_write_text(out / path, text)
     total = sum(len(t.encode("utf-8")) for t in files.values())
     print(f"wrote {len(files)} files ({total / 1e6:.1f} MB) to {out}")
 

@@ -1,0 +1,264 @@
+"""The options of a training run, each declared once: its default, its flag, its help and its check.
+
+`TrainConfig` is what `lorakit train` builds from its flags, what `lorakit.json` records, and what
+`predict`, `evaluate` and `sweep` read back. The command line is made from the fields
+(`add_options`), so an option is written in one place; `resolved()` fills in the task's defaults and
+checks every value with the same rule the flag uses. The task itself is built once from the config
+(`make_task`) and travels with the run.
+
+Example:
+    >>> config = TrainConfig(task="qa").resolved()
+    >>> config.epochs, config.lr, config.target_modules
+    (1, 0.002, 'all-linear')
+    >>> config.make_task().doc_stride
+    64
+    >>> TrainConfig(r=0).resolved()
+    Traceback (most recent call last):
+    lorakit.errors.ConfigError: --rank must be a positive integer, got 0
+"""
+import argparse
+import copy
+import math
+import warnings
+from dataclasses import asdict, dataclass, field, fields
+
+from .errors import ConfigError, LorakitWarning
+from .tasks import TASKS, get_task
+
+METHODS = ("lora", "full", "head")
+# Learning rates that work for each method on the bundled model (full fine-tuning needs a small one).
+DEFAULT_LR = {"lora": 1e-3, "full": 5e-5, "head": 3e-3}
+MAX_SEED = 2**32 - 1     # numpy.random.seed takes 0 .. 2**32 - 1
+
+
+@dataclass(frozen=True)
+class Check:
+    """What values an option takes: `convert` (the flag's text to a value) then `valid(value)`."""
+
+    convert: type
+    valid: object
+    expected: str
+
+    def ok(self, value):
+        if isinstance(value, bool) or not isinstance(value, (int, float) if self.convert is float else self.convert):
+            return False
+        return bool(self.valid(value))
+
+
+POSITIVE_INT = Check(int, lambda v: v >= 1, "a positive integer")
+NON_NEGATIVE_INT = Check(int, lambda v: v >= 0, "an integer >= 0")
+POSITIVE_NUMBER = Check(float, lambda v: 0 < v < math.inf, "a number > 0")
+PROBABILITY = Check(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
+SEED = Check(int, lambda v: 0 <= v <= MAX_SEED, f"an integer in 0..{MAX_SEED}")
+
+
+def option(default, help=None, flag=None, check=None, choices=None, sweep=True):
+    """A TrainConfig field with what the command line needs to offer it (no `help`: no flag).
+
+    `help` may hold `{defaults}` or `{overrides}`, filled in with the tasks' own defaults (each task
+    declares them), and `{tasks}`, the task names.
+    `sweep=False` leaves the flag out of `lorakit sweep`, which sets it per run.
+    """
+    return field(default=default, metadata=dict(help=help, flag=flag, check=check, choices=choices,
+                                                sweep=sweep))
+
+
+def target_modules(text):
+    """The --target-modules value: comma-separated layer names, or "all-linear"."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected comma-separated layer names, e.g. query,value")
+    return "all-linear" if names == ["all-linear"] else names
+
+
+@dataclass
+class TrainConfig:
+    """Every option of a run; `lorakit.json` records it. None means "the default for the task"."""
+
+    task: str = option("sentiment", "the task: {tasks}", choices="tasks")
+    method: str = option("lora", "lora (default), full fine-tuning, or the task head only",
+                         choices=METHODS, sweep=False)
+    r: int = option(8, "LoRA rank r (default 8)", "--rank", POSITIVE_INT, sweep=False)
+    lora_alpha: float = option(16, "lora_alpha (default 16)", "--alpha", POSITIVE_NUMBER)
+    lora_dropout: float = option(0.0, "LoRA dropout in [0, 1) (default 0)", "--dropout", PROBABILITY)
+    attention_dropout: float = option(None, "dropout on attention probabilities (default: the model's "
+                                      "own{overrides})", check=PROBABILITY)
+    max_length: int = option(None, "tokens per example or window (default {defaults})", check=POSITIVE_INT)
+    doc_stride: int = option(None, "tokens shared by neighbouring windows of a long context "
+                             "(default {defaults})", check=NON_NEGATIVE_INT)
+    label_all_tokens: bool = option(False, "train on every sub-token of a word, not only the first")
+    use_rslora: bool = option(False, "scale by alpha/sqrt(r) instead of alpha/r", "--rslora")
+    target_modules: list = option(None, "layers to adapt, e.g. query,value, or all-linear (default: "
+                                  "the model family's attention query and value{overrides})")
+    model: str = option(None, "Hub name or folder (default: bundled all-MiniLM-L6-v2)")
+    train_file: str = option(None, "training file (default: the bundled train split)", "--train")
+    eval_file: str = option(None, "validation file (default: the bundled validation split)", "--eval")
+    data_source: str = option("bundled", "hub: the task's Hub data set (CoNLL-2003, SST-2, SQuAD)",
+                              choices=("bundled", "hub"))
+    max_train_examples: int = option(None, "use the first N training examples", check=POSITIVE_INT)
+    max_eval_examples: int = option(None, "use the first N validation examples", check=POSITIVE_INT)
+    epochs: int = option(None, "epochs (default {defaults})", check=POSITIVE_INT)
+    batch_size: int = option(None, "examples per batch (default {defaults})", check=POSITIVE_INT)
+    lr: float = option(None, "learning rate (default by method: lora 1e-3, full 5e-5, head 3e-3"
+                       "{overrides})", check=POSITIVE_NUMBER)
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    max_grad_norm: float = 1.0
+    patience: int = option(2, "epochs without improvement before stopping early (default 2)",
+                           check=POSITIVE_INT)
+    seed: int = option(0, f"random seed in 0..{MAX_SEED} (default 0)", check=SEED, sweep=False)
+    device: str = option("auto", "where to train (default: the best there is)",
+                         choices=("auto", "cpu", "cuda", "mps"))
+    precision: str = option("auto", "mixed precision (default: fp16 or bf16 by GPU, none on CPU)",
+                            choices=("auto", "no", "fp16", "bf16"))
+
+    def resolved(self):
+        """A copy with the task's defaults filled in and every option checked."""
+        c = copy.deepcopy(self)
+        kind = get_task(c.task)
+        if c.method not in METHODS:
+            raise ConfigError(f"--method {c.method!r} is not one of {', '.join(METHODS)}")
+        for name, value in kind.defaults.items():
+            if getattr(c, name) is None and not (name == "target_modules" and c.method != "lora"):
+                setattr(c, name, value.get(c.method) if isinstance(value, dict) else value)
+        c.lr = DEFAULT_LR[c.method] if c.lr is None else c.lr
+        for f in fields(c):
+            check, value = f.metadata.get("check"), getattr(c, f.name)
+            if check is not None and value is not None and not check.ok(value):
+                raise ConfigError(f"{flag_of(f)} must be {check.expected}, got {value!r}")
+        check_task_options(c)
+        return c
+
+    def task_options(self):
+        """The options of this run that belong to its task (max_length, doc_stride, ...)."""
+        names = TASKS[self.task].option_defaults
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+
+    def make_task(self, labels=None):
+        """The run's Task, with its options and `labels` (default: the task's own)."""
+        return get_task(self.task, labels=labels, **self.task_options())
+
+
+def check_task_options(config):
+    """Refuse an option set for a task that has no such option; let the task check its own."""
+    for f in fields(config):
+        owners = [name for name, kind in TASKS.items() if f.name in kind.option_defaults]
+        value = getattr(config, f.name)
+        if owners and config.task not in owners and value not in (None, False):
+            raise ConfigError(f"{flag_of(f)} applies to --task {' or '.join(owners)} only, not {config.task}")
+    config.make_task()
+
+
+def flag_of(f):
+    return f.metadata.get("flag") or "--" + f.name.replace("_", "-")
+
+
+def config_dict(config):
+    """The config as a plain dict (what lorakit.json stores under "options")."""
+    return asdict(config)
+
+
+def config_from_dict(options):
+    """A TrainConfig from a dict such as lorakit.json's `options`, each value checked for its type.
+
+    Keys that this lorakit does not know (from a newer one) are left out with a warning.
+
+    >>> config_from_dict({"task": "ner", "r": 4}).r
+    4
+    >>> config_from_dict({"task": "ner", "r": "4"})
+    Traceback (most recent call last):
+    lorakit.errors.ConfigError: option 'r' must be an integer or null, got '4'
+    """
+    kinds = {f.name: f.type for f in fields(TrainConfig)}
+    unknown = sorted(set(options) - set(kinds))
+    if unknown:
+        warnings.warn(f"ignoring option(s) this lorakit does not know: {', '.join(unknown)}",
+                      LorakitWarning, stacklevel=2)
+    for name, value in options.items():
+        if name in kinds and not _has_kind(value, kinds[name]):
+            raise ConfigError(f"option {name!r} must be {KIND_NAMES[kinds[name]]}, got {value!r}")
+    return TrainConfig(**{k: v for k, v in options.items() if k in kinds})
+
+
+KIND_NAMES = {int: "an integer or null", float: "a number or null", bool: "true or false",
+              str: "a string or null", list: "a list of layer names, 'all-linear' or null"}
+
+
+def _has_kind(value, kind):
+    if kind is bool:
+        return isinstance(value, bool)
+    if value is None:
+        return True
+    if isinstance(value, bool):
+        return False
+    if kind is float:
+        return isinstance(value, (int, float))
+    if kind is list:      # target_modules: names, "all-linear" or a regex
+        return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+    return isinstance(value, kind)
+
+
+# ----------------------------------------------------------------------------- the command line
+def argument_type(check):
+    """An argparse type for `check`: convert the text, then require the check; errors say why."""
+    def parse(text):
+        try:
+            value = check.convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {check.expected}, got {text!r}") from None
+        if not check.valid(value):
+            raise argparse.ArgumentTypeError(f"expected {check.expected}, got {value:g}")
+        return value
+    return parse
+
+
+def task_defaults(name):
+    """{task: its default of option `name`} for the tasks that declare one (LoRA's, for the lr)."""
+    values = {task: {**kind.option_defaults, **kind.defaults}.get(name) for task, kind in TASKS.items()}
+    values = {task: v.get("lora") if isinstance(v, dict) else v for task, v in values.items()}
+    return {task: v for task, v in values.items() if v is not None}
+
+
+def defaults_help(name):
+    """The tasks' defaults of `name` as a help text says them: the usual one, then the others.
+
+    >>> defaults_help("max_length"), defaults_help("epochs")
+    ('128, qa 256', '3, qa 1')
+    """
+    given = task_defaults(name)
+    usual = max(given.values(), key=list(given.values()).count)
+    others = [f"{task} {v}" for task, v in given.items() if v != usual]
+    return ", ".join([str(usual)] + others)
+
+
+def overrides_help(name):
+    """The tasks that change option `name` from its usual default, e.g. "; qa all-linear"."""
+    return "".join(f"; {task} {v}" for task, v in task_defaults(name).items())
+
+
+def add_options(parser, sweep=False):
+    """Add a flag for every TrainConfig field that has help; `sweep` leaves out per-run flags."""
+    for f in fields(TrainConfig):
+        meta = f.metadata
+        if not meta.get("help") or (sweep and not meta["sweep"]):
+            continue
+        help_text = meta["help"]
+        for key, fill in (("{defaults}", defaults_help), ("{overrides}", overrides_help)):
+            help_text = help_text.replace(key, fill(f.name) if key in help_text else "")
+        help_text = help_text.replace("{tasks}", ", ".join(TASKS))
+        kwargs = dict(dest=f.name, help=help_text)
+        if f.type is bool:
+            kwargs.update(action="store_true")
+        else:
+            choices = list(TASKS) if meta["choices"] == "tasks" else meta["choices"]
+            kwargs.update(default=f.default, choices=choices, metavar=None if choices else
+                          flag_of(f)[2:].upper().replace("-", "_"),
+                          type=argument_type(meta["check"]) if meta["check"] else
+                          target_modules if f.name == "target_modules" else None)
+        parser.add_argument(flag_of(f), required=f.name == "task", **kwargs)
+
+
+def config_from_args(args, **overrides):
+    """The TrainConfig of parsed command-line `args` (fields the parser lacks keep their defaults)."""
+    given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
+    return TrainConfig(**{**given, **overrides})

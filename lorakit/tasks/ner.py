@@ -1,0 +1,335 @@
+"""Named entities: a sentence's words -> one BIO tag per word (token classification; CoNLL-2003's schema).
+
+    file      CoNLL: "token ... TAG" per line (the tag is the last column), a blank line between
+              sentences, "-DOCSTART-" lines ignored; tags from NER_TAGS (BIO over PER ORG LOC MISC);
+              columns split at ASCII blanks only, so a token may hold a no-break space
+    dataset   id: str, tokens: [str], ner_tags: [ClassLabel(NER_TAGS)]         (CoNLL-2003)
+    features  one per sentence (truncated); `labels`: one id per sub-token, -100 where not scored
+    outputs   (seq_len, num_labels) logits per sentence
+    written   CoNLL `token TAG`
+
+The encoder sees sub-word tokens, the data has words: `tokenizer(words, is_split_into_words=True)`
+and `word_ids()` map one to the other. Byte-level BPE tokenizers (RoBERTa, GPT-2) must then be
+loaded with `add_prefix_space=True`, otherwise every word is tokenized as if it started the
+sentence; `encode` checks this and says so.
+"""
+import re
+from pathlib import Path
+
+import numpy as np
+from datasets import ClassLabel, Dataset, DatasetDict, Features, Sequence, Value
+
+from ..errors import ConfigError, DataError
+from .base import (IGNORE_INDEX, Task, check_lengths, checked_max_length, column_values, group_by_example,
+                   has_gold, require_columns, tokenize_map)
+from .reading import SPLITS, check_fields, read_text, require_splits, split_lines
+
+NER_TAGS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
+_TAG_INDEX = {tag: i for i, tag in enumerate(NER_TAGS)}
+_ASCII_BLANKS = re.compile(r"[ \t\v\f]+")
+
+
+class NerTask(Task):
+    """Named entities: `tokens` -> one BIO tag per word, scored by seqeval's entity-level F1.
+
+    `label_all_tokens=True` trains on every sub-token (continuations get I- tags) instead of
+    only the first piece of each word. Words cut off by `max_length` are predicted "O".
+
+    Example:
+        >>> import datasets
+        >>> from lorakit.models import load_tokenizer
+        >>> data = datasets.Dataset.from_dict({"tokens": [["Huggingface", "is", "in", "Zurich"]],
+        ...                                    "ner_tags": [[3, 0, 0, 5]]})
+        >>> features = NerTask().encode(data, load_tokenizer(), train=False)
+        >>> features[0]["labels"], features[0]["word_ids"]
+        ([-100, 3, -100, 0, 0, 5, -100], [None, 0, 0, 1, 2, 3, None])
+    """
+
+    name, main_metric, label_column, default_labels = "ner", "f1", "ner_tags", NER_TAGS
+    token_labels = True
+    option_defaults = {"max_length": 128, "label_all_tokens": False}
+    model_class, peft_task_type = "AutoModelForTokenClassification", "TOKEN_CLS"
+    file_name, hub_name = "{split}.conll", "lhoestq/conll2003"
+
+    @staticmethod
+    def features():
+        return Features({"id": Value("string"), "tokens": Sequence(Value("string")),
+                         "ner_tags": Sequence(ClassLabel(names=NER_TAGS))})
+
+    def read(self, path, require_labels=True):
+        return read_conll(path, require_labels, self)
+
+    @staticmethod
+    def from_hub(dd):
+        return from_hub_conll2003(dd)
+
+    def encode(self, dataset, tokenizer, train=True):
+        """Sub-token ids of each sentence; `labels` aligned by `align_labels_with_tokens`.
+
+        Features made with train=False also keep `word_ids` for `postprocess`.
+        """
+        require_columns(dataset, ["tokens"], self.name)
+        check_split_words(tokenizer)
+        max_length = checked_max_length(self.max_length, tokenizer)
+        gold = has_gold(dataset, "ner_tags", train)
+        b_to_i = continuation_labels(self._names(dataset)) if self.label_all_tokens else None
+
+        def tokenize(batch, indices):
+            encoding = tokenizer(batch["tokens"], is_split_into_words=True, truncation=True,
+                                 max_length=max_length)
+            word_ids = [encoding.word_ids(i) for i in range(len(indices))]
+            features = {**encoding, "example_index": indices}
+            if gold:
+                rows = zip(word_ids, batch["tokens"], batch["ner_tags"], indices)
+                features["labels"] = [self._align(*row, b_to_i) for row in rows]
+            if not train:
+                features["word_ids"] = word_ids
+            return features
+        return tokenize_map(dataset, tokenize)
+
+    def _align(self, word_ids, tokens, tags, row, b_to_i):
+        if len(tokens) != len(tags):
+            raise DataError(f"ner row {row}: {len(tokens)} tokens but {len(tags)} tags")
+        return align_labels_with_tokens(word_ids, tags, self.label_all_tokens, b_to_i)
+
+    @staticmethod
+    def outputs(output, lengths):
+        """One (seq_len, num_labels) array of logits per sentence, without its padding."""
+        return [logits[:n] for logits, n in zip(output.logits.float().cpu().numpy(), lengths)]
+
+    def postprocess(self, dataset, features, outputs):
+        """One tag name per word: the arg-max at each word's first sub-token.
+
+        outputs[i] is (seq_len, num_labels) logits for feature i.
+        """
+        names = self._names(dataset)
+        groups = group_by_example(features, outputs, len(dataset))
+        all_word_ids, sentences = column_values(features, "word_ids"), dataset["tokens"]
+        predictions = []
+        for words, rows in zip(sentences, groups):
+            word_ids, logits = all_word_ids[rows[0]], np.asarray(outputs[rows[0]])
+            if logits.shape[0] != len(word_ids):
+                raise DataError(f"NER logits have {logits.shape[0]} rows for "
+                                f"{len(word_ids)} tokens")
+            tag_ids = logits.argmax(-1)                                  # (seq_len,)
+            tags, seen = ["O"] * len(words), set()
+            for position, word in enumerate(word_ids):
+                if word is not None and word not in seen:
+                    tags[word] = self._ids_to_names([int(tag_ids[position])], names)[0]
+                    seen.add(word)
+            predictions.append(tags)
+        return predictions
+
+    def metrics(self, dataset, predictions):
+        """seqeval entity precision, recall, f1 (0-1, default CoNLL mode) and a per-type report.
+
+        Example: gold has PER "Ada Lovelace" and LOC "London"; the prediction finds only "Ada".
+            >>> import datasets
+            >>> data = datasets.Dataset.from_dict({"tokens": [["Ada", "Lovelace", "in", "London"]],
+            ...                                    "ner_tags": [[1, 2, 0, 5]]})
+            >>> m = NerTask().metrics(data, [["B-PER", "O", "O", "B-LOC"]])
+            >>> m["precision"], m["recall"], m["f1"], m["per_type"]["PER"]["support"]
+            (0.5, 0.5, 0.5, 1)
+        """
+        from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
+        check_lengths(predictions, dataset)
+        names = self._names(dataset)
+        has_gold(dataset, "ner_tags", True, purpose="metrics")
+        gold = [self._ids_to_names(tags, names) for tags in dataset["ner_tags"]]
+        for row, (g, p) in enumerate(zip(gold, predictions)):
+            if len(g) != len(p):
+                raise DataError(f"ner row {row}: {len(p)} predicted tags for {len(g)} words")
+        predictions = [list(p) for p in predictions]
+        report = classification_report(gold, predictions, output_dict=True, zero_division=0)
+        per_type = {kind: {"precision": float(r["precision"]), "recall": float(r["recall"]),
+                           "f1": float(r["f1-score"]), "support": int(r["support"])}
+                    for kind, r in report.items() if not kind.endswith(" avg")}
+        return {"precision": float(precision_score(gold, predictions, zero_division=0)),
+                "recall": float(recall_score(gold, predictions, zero_division=0)),
+                "f1": float(f1_score(gold, predictions, zero_division=0)),
+                "per_type": per_type}
+
+    def format_predictions(self, dataset, predictions):
+        """CoNLL text: one `token TAG` line per word, a blank line between sentences.
+
+        Example:
+            >>> import datasets
+            >>> data = datasets.Dataset.from_dict({"tokens": [["Ada", "spoke"], ["Hi"]]})
+            >>> print(NerTask().format_predictions(data, [["B-PER", "O"], ["O"]]), end="")
+            Ada B-PER
+            spoke O
+            <BLANKLINE>
+            Hi O
+        """
+        check_lengths(predictions, dataset)
+        blocks = []
+        for row, (tokens, tags) in enumerate(zip(dataset["tokens"], predictions)):
+            if len(tokens) != len(tags) or any(re.fullmatch(r"\S+", t, re.ASCII) is None for t in tokens):
+                raise DataError(f"ner row {row}: need one tag per token and tokens without spaces")
+            blocks.append("".join(f"{token} {tag}\n" for token, tag in zip(tokens, tags)))
+        return "\n".join(blocks)
+
+
+def align_labels_with_tokens(word_ids, word_labels, label_all_tokens=False, b_to_i=None):
+    """One label per token: each word's label on its first sub-token, -100 elsewhere.
+
+    `word_ids` comes from `encoding.word_ids()` (None for special tokens). With
+    `label_all_tokens=True` the continuation pieces get a label too, mapped through `b_to_i`
+    (a list or dict from a label id to the id used inside a word, see `continuation_labels`),
+    so that "hugging ##face" is B-ORG I-ORG rather than B-ORG B-ORG.
+
+    Example: "Huggingface is in Zurich" -> [CLS] hugging ##face is in zurich [SEP]
+        >>> word_ids = [None, 0, 0, 1, 2, 3, None]
+        >>> tags = [3, 0, 0, 5]                      # B-ORG O O B-LOC
+        >>> align_labels_with_tokens(word_ids, tags)
+        [-100, 3, -100, 0, 0, 5, -100]
+        >>> align_labels_with_tokens(word_ids, tags, True, continuation_labels(NER_TAGS))
+        [-100, 3, 4, 0, 0, 5, -100]
+    """
+    labels, previous = [], None
+    for word in word_ids:                                  # one entry per token
+        if word is None:                                   # [CLS], [SEP], <s>, ...
+            labels.append(IGNORE_INDEX)
+        elif word != previous:                             # first piece of a word
+            labels.append(word_labels[word])
+        elif label_all_tokens:                             # later piece, labelled on request
+            label = word_labels[word]
+            labels.append(b_to_i[label] if b_to_i is not None else label)
+        else:                                              # later piece: ignored by the loss
+            labels.append(IGNORE_INDEX)
+        previous = word
+    return labels
+
+
+def continuation_labels(label_names):
+    """For each label id, the id to use on a word's later pieces: B-X -> I-X, others unchanged.
+
+    Example:
+        >>> continuation_labels(["O", "B-PER", "I-PER", "B-LOC", "I-LOC"])
+        [0, 2, 2, 4, 4]
+    """
+    index = {name: i for i, name in enumerate(label_names)}
+    return [index.get("I-" + name[2:], i) if name.startswith("B-") else i
+            for i, name in enumerate(label_names)]
+
+
+def check_split_words(tokenizer):
+    """Pre-split words must tokenize as the sentence they came from (RoBERTa: add_prefix_space)."""
+    words = ["Hello", "world"]
+    split = tokenizer(words, is_split_into_words=True, add_special_tokens=False)["input_ids"]
+    if split != tokenizer(" ".join(words), add_special_tokens=False)["input_ids"]:
+        raise ConfigError("this tokenizer splits pre-tokenized words wrongly; load it with "
+                          "AutoTokenizer.from_pretrained(name, add_prefix_space=True)")
+
+
+def _columns(line):
+    r"""The columns of one CoNLL line, split at ASCII blanks (space, tab, \v, \f) only, so that
+    a token keeps its no-break and other Unicode spaces; a line of nothing but spaces of any
+    kind has none (it ends a sentence).
+
+    Example:
+        >>> _columns("10\u00a0000 CD\tO"), _columns(" \u00a0 ")
+        (['10\xa0000', 'CD', 'O'], [])
+    """
+    if not line.strip():
+        return []
+    return [col for col in _ASCII_BLANKS.split(line) if col]
+
+
+def read_conll(path, require_labels=True, task=None):
+    """Read a CoNLL file: one token per line with its tag in the last column, a blank line
+    between sentences. Returns a Dataset with `id`, `tokens` and `ner_tags` (ids into NER_TAGS).
+    With `require_labels=False`, a file of bare tokens (no tag on any line) is accepted too and
+    gives `id` and `tokens` only.
+
+    Example:
+        >>> import tempfile
+        >>> p = Path(tempfile.mkdtemp()) / "news.conll"
+        >>> _ = p.write_text("-DOCSTART- O\\n\\nAda NNP B-PER\\nwon VBD O\\n\\nOk UH O\\n")
+        >>> read_conll(p)[0]
+        {'id': '0', 'tokens': ['Ada', 'won'], 'ner_tags': [1, 0]}
+    """
+    path = Path(path)
+    lines = split_lines(read_text(path))
+    labelled = require_labels or any(len(cols) > 1 and cols[0] != "-DOCSTART-"
+                                     for cols in map(_columns, lines))
+    ids, sentences, tags = [], [], []
+    tokens, labels = [], []
+
+    def flush():
+        if tokens:
+            ids.append(str(len(ids)))
+            sentences.append(list(tokens))
+            tags.append(list(labels))
+            tokens.clear(), labels.clear()
+
+    for n, line in enumerate(lines, 1):
+        if "\r" in line:
+            raise DataError(f"{path}, line {n}: a carriage return (\\r) inside the line; save the "
+                            "file with \\n or \\r\\n line endings")
+        cols = _columns(line)
+        if not cols:
+            flush()
+            continue
+        if cols[0] == "-DOCSTART-":
+            flush()
+            continue
+        tokens.append(cols[0])
+        if labelled:
+            labels.append(_tag_id(cols, f"{path}, line {n}"))
+    flush()
+    if not sentences:
+        raise DataError(f"{path}: no sentences, only -DOCSTART- lines")
+    return (task or NerTask()).dataset({"id": ids, "tokens": sentences, "ner_tags": tags}, labelled)
+
+
+def _tag_id(cols, where):
+    """The tag id of one CoNLL line's columns (the tag is the last), checked."""
+    if len(cols) < 2:
+        raise DataError(f"{where}: no tag after token {cols[0]!r} (expected 'token TAG')")
+    if cols[-1] not in _TAG_INDEX:
+        raise DataError(f"{where}: unknown tag {cols[-1]!r} (valid: {', '.join(NER_TAGS)})")
+    return _TAG_INDEX[cols[-1]]
+
+
+def from_hub_conll2003(dd):
+    """Map CoNLL-2003 from the Hub (e.g. `lhoestq/conll2003`: id, tokens, pos_tags, chunk_tags,
+    ner_tags) to the NER schema. Tags given as a ClassLabel are mapped by name; plain integers are
+    taken to be in CoNLL-2003 order (= NER_TAGS). "-DOCSTART-" rows are dropped.
+
+    Example:
+        >>> f = Features({"id": Value("string"), "tokens": Sequence(Value("string")),
+        ...               "ner_tags": Sequence(ClassLabel(names=NER_TAGS))})
+        >>> hub = DatasetDict({s: Dataset.from_dict({"id": ["0"], "tokens": [["Ada", "won"]],
+        ...     "ner_tags": [[1, 0]]}, features=f) for s in ("train", "validation", "test")})
+        >>> from_hub_conll2003(hub)["test"][0]["ner_tags"]
+        [1, 0]
+    """
+    require_splits(dd, SPLITS, "conll2003")
+    out = {}
+    for split in SPLITS:
+        ds = dd[split]
+        check_fields(ds.column_names, ("tokens", "ner_tags"), f"conll2003 {split}", "column")
+        inner = getattr(ds.features["ner_tags"], "feature", None)
+        if isinstance(inner, ClassLabel):
+            unknown = [t for t in inner.names if t not in _TAG_INDEX]
+            if unknown:
+                raise DataError(f"conll2003 {split}: unknown tag {unknown[0]!r} "
+                                f"(valid: {', '.join(NER_TAGS)})")
+            remap = [_TAG_INDEX[t] for t in inner.names]
+        else:
+            remap = list(range(len(NER_TAGS)))
+        bad = sorted({t for tags in ds["ner_tags"] for t in tags} - set(range(len(remap))))
+        if bad:
+            raise DataError(f"conll2003 {split}: tag id {bad[0]} is out of range "
+                            f"(0-{len(remap) - 1})")
+        ds = ds.filter(lambda ex: ex["tokens"] != ["-DOCSTART-"])
+        if "id" not in ds.column_names:
+            ds = ds.add_column("id", [str(i) for i in range(len(ds))])
+        ds = ds.select_columns(["id", "tokens", "ner_tags"])
+        if remap != list(range(len(NER_TAGS))):
+            ds = ds.map(lambda ex: {"ner_tags": [remap[t] for t in ex["ner_tags"]]},
+                        features=Features({"id": ds.features["id"], "tokens": ds.features["tokens"],
+                                           "ner_tags": Sequence(Value("int64"))}))
+        out[split] = ds.cast(NerTask.features())
+    return DatasetDict(out)
