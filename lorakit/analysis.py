@@ -39,8 +39,8 @@ def similarity_grid(A1, A2):
     """phi(A1, A2, i, j) for every i <= rank(A1), j <= rank(A2), as an (r1, r2) tensor (a heat map)."""
     U1, U2 = right_singular_vectors(A1), right_singular_vectors(A2)
     cumulative = (U1.T @ U2).pow(2).cumsum(0).cumsum(1)  # (r1, r2): sum over the top i x top j block
-    i = torch.arange(1, U1.shape[1] + 1, dtype=cumulative.dtype)[:, None]
-    j = torch.arange(1, U2.shape[1] + 1, dtype=cumulative.dtype)[None, :]
+    i = torch.arange(1, U1.shape[1] + 1, dtype=cumulative.dtype, device=cumulative.device)[:, None]
+    j = torch.arange(1, U2.shape[1] + 1, dtype=cumulative.dtype, device=cumulative.device)[None, :]
     return cumulative / torch.minimum(i, j)
 
 
@@ -64,16 +64,30 @@ def amplification(W0, delta, r=None, seed=0):
     top-r singular directions of dW; `w_on_random` = the same on random orthonormal directions;
     `factor` = delta_norm / w_on_delta. A large factor with w_on_delta above w_on_random means dW
     amplifies directions that W0 has but does not emphasise.
+
+    >>> W0 = torch.randn(16, 12); delta = W0[:, :1] @ W0[:1, :]   # rank 1, along W0's own direction
+    >>> a = amplification(W0, delta)
+    >>> a["rank"], a["w_on_delta"] > a["w_on_random"]
+    (1, True)
     """
     W0, delta = W0.detach().double(), delta.detach().double()  # (d_out, d_in) each
+    r, on_delta, on_random = projection_norms(W0, delta, r, seed)
+    return {"rank": r, "delta_norm": float(delta.norm()), "w_on_delta": float(on_delta),
+            "w_on_random": float(on_random), "w_norm": float(W0.norm()),
+            "factor": float(delta.norm() / on_delta)}
+
+
+def projection_norms(W0, delta, r=None, seed=0):
+    """(r, ||U^T W0 V^T||_F, the same on random orthonormal directions) as tensors on W0's device.
+
+    U, V are the top-r singular vectors of `delta` (r defaults to its numerical rank); the random
+    directions are drawn on the CPU with `seed`, so they are the same on every device.
+    """
     U, S, Vh = torch.linalg.svd(delta, full_matrices=False)
     if r is None:  # the numerical rank of dW
         r = max(1, int((S > S[0] * 1e-6).sum()))
     on_delta = (U[:, :r].T @ W0 @ Vh[:r].T).norm()  # (r, r) block
     g = torch.Generator().manual_seed(seed)
-    Q1, _ = torch.linalg.qr(torch.randn(W0.shape[0], r, generator=g, dtype=W0.dtype))
-    Q2, _ = torch.linalg.qr(torch.randn(W0.shape[1], r, generator=g, dtype=W0.dtype))
-    on_random = (Q1.T @ W0 @ Q2).norm()
-    return {"rank": r, "delta_norm": float(delta.norm()), "w_on_delta": float(on_delta),
-            "w_on_random": float(on_random), "w_norm": float(W0.norm()),
-            "factor": float(delta.norm() / on_delta)}
+    Q1, _ = torch.linalg.qr(torch.randn(W0.shape[0], r, generator=g, dtype=W0.dtype).to(W0.device))
+    Q2, _ = torch.linalg.qr(torch.randn(W0.shape[1], r, generator=g, dtype=W0.dtype).to(W0.device))
+    return r, on_delta, (Q1.T @ W0 @ Q2).norm()

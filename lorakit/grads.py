@@ -116,7 +116,7 @@ def check_lora_grads(x, W0, A, B, scaling, grad_h=None, seed=0):
     B = B.detach().to(**f64).requires_grad_(True)
     if grad_h is None:
         gen = torch.Generator().manual_seed(seed)
-        grad_h = torch.randn(x.shape[0], W0.shape[0], generator=gen, **f64)
+        grad_h = torch.randn(x.shape[0], W0.shape[0], generator=gen, **f64).to(x.device)
     grad_h = grad_h.detach().to(**f64)
     lora_forward(x, W0, A, B, scaling).backward(grad_h)  # autograd's dL/dA, dL/dB land in .grad
     grad_A, grad_B = lora_grads(x, W0, A, B, scaling, grad_h)

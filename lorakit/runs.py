@@ -245,3 +245,42 @@ def _load_head(model, file):
             raise AdapterError(f"{file}: {key} does not fit this model (made for another base model "
                                f"or label set?)")
     model.load_state_dict(state, strict=False)
+
+
+def keep_run(result, folder):
+    """Save a TrainResult where it outlives the session, and return the folder.
+
+    On Colab the runtime's disk is wiped when it resets; a folder under /content/drive (your
+    Google Drive, mounted here on first use) is not. Anywhere else `folder` is an ordinary path. An
+    earlier run in `folder` is replaced (only a lorakit run; see `check_out_dir`).
+
+    Example (in a notebook):
+        >>> keep_run(result, "/content/drive/MyDrive/lorakit/ner")  # doctest: +SKIP
+    """
+    folder = Path(folder)
+    if folder.parts[:3] == ("/", "content", "drive") and not Path("/content/drive/MyDrive").is_dir():
+        from google.colab import drive    # only on Colab
+        drive.mount("/content/drive")
+    return save_run(result, folder, overwrite=(folder / RUN_FILE).is_file())
+
+
+def push_to_hub(folder, repo_id, private=True):
+    """Upload a saved run (its adapter in peft's format, lorakit.json, metrics) to the Hugging Face Hub.
+
+    Anyone can then load the adapter with `peft.PeftModel.from_pretrained(base, repo_id)`. Needs a
+    login (`huggingface-cli login`, or HF_TOKEN) and the internet. Returns the repository's URL.
+
+    Example:
+        >>> push_to_hub("runs/ner", "your-name/minilm-ner-lora")  # doctest: +SKIP
+        'https://huggingface.co/your-name/minilm-ner-lora'
+    """
+    import huggingface_hub
+    read_run_info(folder)                  # a whole run, not any folder
+    try:
+        url = huggingface_hub.create_repo(repo_id, private=private, exist_ok=True)
+        huggingface_hub.upload_folder(repo_id=repo_id, folder_path=str(folder),
+                                      commit_message="lorakit run")
+    except Exception as e:        # no login, no network, a name taken: one line
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise WriteError(f"could not push {folder} to the Hub as {repo_id!r} ({first})") from None
+    return str(url)

@@ -69,13 +69,17 @@ def test_notebook_runs_top_to_bottom(path, monkeypatch):
     nb = read(path)
     for key, value in course_env().items():
         monkeypatch.setenv(key, value)  # the kernel inherits this process's environment
-    client = nbclient.NotebookClient(
-        nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=False,
-        resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    execute(nb, NOTEBOOK_DIR, path.name)
+
+
+def execute(nb, folder, label):
+    """Run every cell of `nb` with `folder` as the working directory; a failing cell fails the test."""
+    client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=False,
+                                     resources={"metadata": {"path": str(folder)}})
     try:
         client.execute()
     except nbclient.exceptions.CellExecutionError as e:
-        pytest.fail(f"{path.name} failed:\n{e}", pytrace=False)
+        pytest.fail(f"{label} failed:\n{e}", pytrace=False)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))

@@ -12,6 +12,8 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
+import lorakit.config
+import lorakit.errors
 import lorakit.train
 from lorakit.cli import main
 from lorakit.data import bundled_path
@@ -289,3 +291,33 @@ def test_sweep_results_with_a_bad_cell(tmp_path, capsys):
     (out / "results.csv").write_text("task,method,rank,seed,accuracy\nsentiment,lora,abc,0,0.9\n")
     result = in_process(capsys, "sweep", "--task", "sentiment", "--ranks", "1", "--out", out, *TINY)
     assert_one_line_error(result, "results.csv, line 2", "'rank'", "abc")
+
+
+def test_keep_run_replaces_its_own_earlier_run(run_dir, tmp_path):
+    from types import SimpleNamespace
+
+    from lorakit.runs import keep_run, load_run
+    model, tokenizer, info = load_run(run_dir)
+    config = lorakit.config.config_from_dict(info["options"])
+    result = SimpleNamespace(model=model, tokenizer=tokenizer, config=config, task=config.make_task(),
+                             labels=info["labels"], metrics={"accuracy": 0.5})
+    folder = tmp_path / "kept"
+    assert keep_run(result, folder) == folder and keep_run(result, folder) == folder   # twice: replaced
+    assert json.loads((folder / "metrics.json").read_text()) == {"accuracy": 0.5}
+
+
+def test_push_to_hub_uploads_the_run_folder(run_dir, monkeypatch):
+    import huggingface_hub
+
+    from lorakit.runs import push_to_hub
+    calls = []
+    monkeypatch.setattr(huggingface_hub, "create_repo", lambda repo_id, **kw: calls.append(("create", repo_id)) or f"https://huggingface.co/{repo_id}")
+    monkeypatch.setattr(huggingface_hub, "upload_folder", lambda **kw: calls.append(("upload", kw["folder_path"])))
+    assert push_to_hub(run_dir, "me/ner-lora") == "https://huggingface.co/me/ner-lora"
+    assert calls == [("create", "me/ner-lora"), ("upload", str(run_dir))]
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("Couldn't reach the Hub\nmore")
+    monkeypatch.setattr(huggingface_hub, "create_repo", offline)
+    with pytest.raises(lorakit.errors.WriteError, match=r"could not push .* \(Couldn't reach the Hub\)$"):
+        push_to_hub(run_dir, "me/ner-lora")
