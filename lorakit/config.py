@@ -107,6 +107,10 @@ class TrainConfig:
     patience: int = option(2, "epochs without improvement before stopping early (default 2)",
                            check=POSITIVE_INT)
     seed: int = option(0, f"random seed in 0..{MAX_SEED} (default 0)", check=SEED, sweep=False)
+    report_to: str = option(None, "tensorboard: write training curves (loss and learning rate per step, "
+                            "validation metrics per epoch); needs pip install 'lorakit[tensorboard]'",
+                            choices=("tensorboard",))
+    logging_dir: str = option("runs/logs", "where --report-to writes, one folder per run (default runs/logs)")
     device: str = option("auto", "where to train (default: the best there is)",
                          choices=("auto", "cpu", "cuda", "mps"))
     precision: str = option("auto", "mixed precision (default: fp16 or bf16 by GPU, none on CPU)",

@@ -20,15 +20,16 @@ Example (the bundled model and data; about a minute on a laptop CPU in fast mode
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader
 
 from . import interrupts
-from .config import TrainConfig
+from .config import TrainConfig, config_dict
 from .data import load_task_data, read_task_file
 from .device import select_device, select_precision
-from .errors import TrainingError
+from .errors import ConfigError, TrainingError
 from .inference import predict_outputs
 from .lora import apply_lora, count_parameters
 from .measure import PeakMemory
@@ -120,8 +121,10 @@ def set_up(config):
     """Data, task, model, optimizer and schedule of a resolved `config`, prepared by accelerate."""
     from accelerate import Accelerator
     from transformers import get_linear_schedule_with_warmup
+    check_tracker(config.report_to)
     device = select_device(config.device)
-    accelerator = Accelerator(mixed_precision=select_precision(device, config.precision), cpu=device == "cpu")
+    accelerator = Accelerator(mixed_precision=select_precision(device, config.precision), cpu=device == "cpu",
+                              log_with=config.report_to, project_dir=config.logging_dir)
     seed_everything(config.seed)
     train_set, eval_set = load_datasets(config)
     task = config.make_task(labels=get_task(config.task).label_names(train_set))
@@ -140,6 +143,19 @@ def set_up(config):
                task.encode(eval_set, tokenizer, train=False))
 
 
+def check_tracker(report_to):
+    """Raise ConfigError if the package that --report-to needs is missing (accelerate would skip it)."""
+    import importlib.util
+    if report_to == "tensorboard" and importlib.util.find_spec("tensorboard") is None:
+        raise ConfigError("--report-to tensorboard needs the tensorboard package: "
+                          "pip install 'lorakit[tensorboard]' (or pip install tensorboard)")
+
+
+def run_name(config):
+    """A name for the run's training curves, e.g. 'ner-lora-r8-seed0-20261201-143000'."""
+    return f"{config.task}-{config.method}-r{config.r}-seed{config.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
 def train(config: TrainConfig, progress=True) -> TrainResult:
     """Fine-tune as `config` says and return the model with the best validation score restored."""
     from tqdm.auto import tqdm
@@ -148,10 +164,15 @@ def train(config: TrainConfig, progress=True) -> TrainResult:
     trainable, total = count_parameters(run.model)
     bar = tqdm(total=config.epochs * len(run.loader), desc=f"{config.task} {config.method}",
                disable=not (progress and run.accelerator.is_local_main_process))
+    name = run_name(config)
+    if config.report_to:
+        hparams = {k: v for k, v in config_dict(config).items() if isinstance(v, (int, float, str, bool))}
+        run.accelerator.init_trackers(name, config=hparams)
     started = time.perf_counter()
     with PeakMemory(run.accelerator.device.type) as peak:
         history, best_scores, best_state = fit(run, bar)
     bar.close()
+    run.accelerator.end_training()
     model = run.accelerator.unwrap_model(run.model)
     model.load_state_dict(best_state, strict=False)
     model.eval()
@@ -163,6 +184,8 @@ def train(config: TrainConfig, progress=True) -> TrainResult:
                "peak_memory_mb": round(peak.mb, 1), "device": run.accelerator.device.type,
                "mixed_precision": run.accelerator.mixed_precision,
                "processes": run.accelerator.num_processes, "history": history}
+    if config.report_to:
+        metrics["logs"] = str(Path(config.logging_dir) / name)
     return TrainResult(model, run.tokenizer, config, run.task, run.task.labels, metrics, history)
 
 
@@ -174,6 +197,8 @@ def fit(run, bar):
         loss = train_epoch(run, bar, epoch)
         scores = validate(run)
         history.append({"epoch": epoch, "train_loss": loss, **scalar_metrics(scores)})
+        run.accelerator.log({f"validation/{k}": v for k, v in scalar_metrics(scores).items()},
+                            step=epoch * len(run.loader))
         if run.accelerator.is_local_main_process and not bar.disable:
             bar.write(f"epoch {epoch}: loss {loss:.4f}, validation {main} {scores[main]:.4f}")
         if scores[main] > best:
@@ -204,6 +229,8 @@ def train_epoch(run, bar, epoch):
         run.scheduler.step()
         run.optimizer.zero_grad()
         total += loss.item()
+        run.accelerator.log({"train/loss": loss.item(), "train/learning_rate": run.scheduler.get_last_lr()[0]},
+                            step=(epoch - 1) * len(run.loader) + step)
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.4f}")
     return total / len(run.loader)
