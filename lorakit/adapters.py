@@ -5,6 +5,7 @@ An adapter directory holds two files, exactly as `peft.PeftModel.save_pretrained
     adapter_config.json          r, lora_alpha, target_modules, modules_to_save, ... (peft's names)
     adapter_model.safetensors    base_model.model.<module path>.lora_A.weight   (r, d_in)
                                  base_model.model.<module path>.lora_B.weight   (d_out, r)
+                                 base_model.model.<module path>.lora_magnitude_vector  (d_out,)  DoRA
                                  base_model.model.<head path>.weight / .bias    (modules_to_save)
 
 So `peft.PeftModel.from_pretrained(base, path)` loads a lorakit adapter, and `load_adapter` loads one
@@ -26,6 +27,7 @@ from safetensors.torch import load_file, save
 from ._io import atomic_write_bytes, write_json
 from .errors import AdapterError, ConfigError, LorakitWarning
 from .lora import LoraConfig, _matches, apply_lora, lora_layers
+from .variants import INIT_CHOICES, pissa_to_lora
 
 CONFIG_NAME = "adapter_config.json"
 WEIGHTS_NAME = "adapter_model.safetensors"
@@ -45,7 +47,7 @@ KNOWN = set(REQUIRED) | {
     "layer_replication", "runtime_config", "lora_bias", "target_parameters", "use_bdlora",
     "arrow_config", "kasa_config", "ensure_weight_tying"}
 # Fields whose non-default values change the model in ways lorakit does not implement.
-UNSUPPORTED = {"use_dora": False, "bias": "none", "lora_bias": False, "layers_to_transform": None,
+UNSUPPORTED = {"bias": "none", "lora_bias": False, "layers_to_transform": None,
                "rank_pattern": {}, "alpha_pattern": {}, "layer_replication": None,
                "target_parameters": None, "exclude_modules": None, "trainable_token_indices": None}
 
@@ -69,6 +71,10 @@ FIELDS = {
                      "null or a number in [0, 1)"),
     "use_rslora": (lambda v: v is None or isinstance(v, bool), "null, true or false"),
     "fan_in_fan_out": (lambda v: v is None or isinstance(v, bool), "null, true or false"),
+    "use_dora": (lambda v: v is None or isinstance(v, bool), "null, true or false"),
+    # False (peft: leave nn.Linear's init) and null load like true: the saved A and B replace them.
+    "init_lora_weights": (lambda v: v is None or isinstance(v, bool) or v in INIT_CHOICES[1:],
+                          'null, true, false, "gaussian" or "pissa"'),
 }
 
 
@@ -79,6 +85,8 @@ def adapter_parameters(model):
     for name, layer in lora_layers(model).items():
         params[f"{PREFIX}{name}.lora_A.weight"] = layer.lora_A.weight
         params[f"{PREFIX}{name}.lora_B.weight"] = layer.lora_B.weight
+        if layer.use_dora:
+            params[f"{PREFIX}{name}.lora_magnitude_vector"] = layer.lora_magnitude_vector
     for name, module in model.named_modules():
         if name and config.modules_to_save and _matches(name, config.modules_to_save):
             for pname, p in module.named_parameters():
@@ -91,8 +99,13 @@ def adapter_state_dict(model):
     return {k: v.detach().float().contiguous().cpu() for k, v in adapter_parameters(model).items()}
 
 
-def save_adapter(model, path, base_model_name_or_path=None, task_type=None):
+def save_adapter(model, path, base_model_name_or_path=None, task_type=None,
+                 path_initial_model_for_weight_conversion=None):
     """Write `model`'s adapter to the folder `path` in peft's format (each file written atomically).
+
+    `path_initial_model_for_weight_conversion` (peft's name): the folder where a PiSSA model's
+    adapter was saved right after `apply_lora`. The adapter is then written as a plain LoRA one of
+    rank 2r for the ORIGINAL base weights (`variants.pissa_to_lora`), as peft's `save_pretrained` does.
 
     Example:
         >>> import tempfile, torch.nn as nn
@@ -106,16 +119,23 @@ def save_adapter(model, path, base_model_name_or_path=None, task_type=None):
         raise AdapterError("this model has no LoRA layers to save; call apply_lora first")
     if any(layer.merged for layer in lora_layers(model).values()):
         raise AdapterError("the model is merged; call unmerge_lora before saving its adapter")
-    path = Path(path)
-    config = model.lora_config
-    atomic_write_bytes(path / WEIGHTS_NAME, save(adapter_state_dict(model)))
+    path, config, tensors = Path(path), model.lora_config, adapter_state_dict(model)
+    r, lora_alpha, init = config.r, config.lora_alpha, config.init_lora_weights
+    if path_initial_model_for_weight_conversion is not None:
+        if config.use_dora:
+            raise AdapterError("a DoRA adapter cannot be converted to a plain LoRA one")
+        tensors = pissa_to_lora(tensors, read_adapter_weights(path_initial_model_for_weight_conversion))
+        # rank 2r with the same scaling: alpha / r (or alpha / sqrt(r) with rsLoRA) unchanged
+        r, lora_alpha, init = 2 * r, lora_alpha * (math.sqrt(2) if config.use_rslora else 2), True
+    atomic_write_bytes(path / WEIGHTS_NAME, save(tensors))
     write_json(path / CONFIG_NAME, {
         "peft_type": "LORA", "task_type": task_type,
         "base_model_name_or_path": base_model_name_or_path,
-        "r": config.r, "lora_alpha": config.lora_alpha, "lora_dropout": config.lora_dropout,
+        "r": r, "lora_alpha": lora_alpha, "lora_dropout": config.lora_dropout,
         "target_modules": config.target_modules, "modules_to_save": config.modules_to_save,
         "use_rslora": config.use_rslora, "fan_in_fan_out": config.fan_in_fan_out,
-        "bias": "none", "init_lora_weights": True, "inference_mode": True})
+        "bias": "none", "use_dora": config.use_dora, "init_lora_weights": init,
+        "inference_mode": True})
 
 
 def read_adapter_config(path):
@@ -160,13 +180,23 @@ def read_adapter_config(path):
     for key, (valid, want) in FIELDS.items():
         if not valid(raw.get(key)):
             raise AdapterError(f"{file}: field {key!r} must be {want}, got {json.dumps(raw[key])}")
-    config = LoraConfig(r=raw["r"], lora_alpha=raw["lora_alpha"],
-                        target_modules=raw["target_modules"],
-                        lora_dropout=raw.get("lora_dropout") or 0.0,
-                        use_rslora=bool(raw.get("use_rslora")),
-                        modules_to_save=raw.get("modules_to_save") or None,
-                        fan_in_fan_out=bool(raw.get("fan_in_fan_out")))
-    return config, raw
+    return config_from_raw(raw), raw
+
+
+def config_from_raw(raw):
+    """The LoraConfig of a checked adapter_config.json dict (absent fields take peft's defaults).
+
+    >>> config = config_from_raw({"r": 4, "lora_alpha": 8, "target_modules": ["query"], "use_dora": True})
+    >>> config.use_dora, config.init_lora_weights
+    (True, True)
+    """
+    init = raw.get("init_lora_weights")
+    return LoraConfig(r=raw["r"], lora_alpha=raw["lora_alpha"], target_modules=raw["target_modules"],
+                      lora_dropout=raw.get("lora_dropout") or 0.0,
+                      use_rslora=bool(raw.get("use_rslora")),
+                      modules_to_save=raw.get("modules_to_save") or None,
+                      fan_in_fan_out=bool(raw.get("fan_in_fan_out")), use_dora=bool(raw.get("use_dora")),
+                      init_lora_weights=init if init in INIT_CHOICES[1:] else True)  # False, null: True
 
 
 def read_adapter_weights(path):
@@ -195,7 +225,9 @@ def load_adapter(model, path):
     """Add the adapter saved in `path` (by lorakit or peft) to `model` and return it.
 
     `model` is a base model (LoRA is applied from the adapter's config) or one that already has
-    matching LoRA layers. Every tensor must fit: a key that the model lacks, or a shape made for
+    matching LoRA layers. A PiSSA adapter is loaded as peft loads it: the residual W0 - s B0 A0 is
+    computed from `model`'s weights (the original ones), then the trained A and B replace B0, A0.
+    Every tensor must fit: a key that the model lacks, or a shape made for
     another base model, raises AdapterError naming it.
 
     Example:
@@ -211,9 +243,7 @@ def load_adapter(model, path):
     tensors = read_adapter_weights(path)
     if not lora_layers(model):
         try:
-            apply_lora(model, config.target_modules, r=config.r, lora_alpha=config.lora_alpha,
-                       lora_dropout=config.lora_dropout, use_rslora=config.use_rslora,
-                       modules_to_save=config.modules_to_save)
+            apply_lora(model, config)
         except ConfigError as e:
             raise AdapterError(f"{path}: adapter does not fit this model: {e}") from None
     params = adapter_parameters(model)
@@ -221,8 +251,9 @@ def load_adapter(model, path):
     if unexpected or missing:
         key = (unexpected or missing)[0]
         what = "has a tensor the model lacks" if unexpected else "lacks a tensor the model needs"
-        raise AdapterError(f"{Path(path) / WEIGHTS_NAME}: {what}: {key} "
-                           f"(was the adapter made for another base model?)")
+        why = ("does its use_dora match its weights?" if key.endswith("lora_magnitude_vector")
+               else "was the adapter made for another base model?")
+        raise AdapterError(f"{Path(path) / WEIGHTS_NAME}: {what}: {key} ({why})")
     for key, value in tensors.items():  # check every shape before changing any weight
         if params[key].shape != value.shape:
             raise AdapterError(f"{Path(path) / WEIGHTS_NAME}: {key} has shape {tuple(value.shape)} "

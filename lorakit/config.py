@@ -88,6 +88,12 @@ class TrainConfig:
                              "(default {defaults})", check=NON_NEGATIVE_INT)
     label_all_tokens: bool = option(False, "train on every sub-token of a word, not only the first")
     use_rslora: bool = option(False, "scale by alpha/sqrt(r) instead of alpha/r", "--rslora")
+    use_dora: bool = option(False, "DoRA: learn a magnitude per output row too (Liu et al., 2024)")
+    init_lora_weights: str = option("default", "how A and B start: default (Kaiming-uniform A, zero B), "
+                                    "gaussian (A ~ N(0, 1/r)) or pissa (top singular vectors of W0)",
+                                    "--init", choices=("default", "gaussian", "pissa"))
+    loraplus_ratio: float = option(None, "LoRA+: B's learning rate is this times --lr "
+                                   "(Hayou et al., 2024; default: plain LoRA)", check=POSITIVE_NUMBER)
     target_modules: list = option(None, "layers to adapt, e.g. query,value, or all-linear (default: "
                                   "the model family's attention query and value{overrides})")
     model: str = option(None, "Hub name or folder (default: bundled all-MiniLM-L6-v2)")

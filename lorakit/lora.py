@@ -7,7 +7,9 @@ low-rank update:
 
 A starts random (Kaiming-uniform, as peft and loralib), B starts at zero, so at step 0 the model is
 exactly the pretrained one. rsLoRA (Kalajdzievski, 2023) scales by lora_alpha / sqrt(r) instead.
-After training, B A can be merged into W0, so inference costs nothing extra.
+After training, B A can be merged into W0, so inference costs nothing extra. Two variants are
+options of the same layer, their maths in `lorakit.variants`: `use_dora=True` (DoRA, a learned
+magnitude per output row) and `init_lora_weights="pissa"` (A and B from W0's top singular vectors).
 
 Design: we wrap rather than subclass (`LoRALinear(base, ...)` keeps the original layer as
 `base_layer`), use peft's names (`lora_A`, `lora_B`, `r`, `lora_alpha`, `scaling`) so that a learner
@@ -22,7 +24,9 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
+from . import variants
 from .errors import ConfigError, LorakitWarning, MergeError
+from .variants import loraplus_param_groups  # noqa: F401  (LoRA+, re-exported: lorakit.lora.loraplus_param_groups)
 
 try:  # GPT-2 style layers store the weight as (d_in, d_out) and compute x @ W + b.
     from transformers.pytorch_utils import Conv1D
@@ -33,10 +37,11 @@ except ImportError:  # pragma: no cover - transformers is a dependency, but the 
 HEAD_NAMES = ("classifier", "qa_outputs", "score", "lm_head")
 
 
-def check_lora_options(r, lora_alpha, lora_dropout=0.0):
-    """Raise ConfigError unless r is a positive int, lora_alpha > 0 and 0 <= lora_dropout < 1.
+def check_lora_options(r, lora_alpha, lora_dropout=0.0, init_lora_weights=True):
+    """Raise ConfigError unless r is a positive int, lora_alpha > 0, 0 <= lora_dropout < 1 and
+    init_lora_weights is True, "gaussian" or "pissa" (`variants.INIT_CHOICES`).
 
-    >>> check_lora_options(8, 16, 0.1)
+    >>> check_lora_options(8, 16, 0.1, "pissa")
     >>> check_lora_options(0, 16)
     Traceback (most recent call last):
     lorakit.errors.ConfigError: rank r must be a positive integer, got 0
@@ -47,6 +52,8 @@ def check_lora_options(r, lora_alpha, lora_dropout=0.0):
         raise ConfigError(f"lora_alpha must be a number > 0, got {lora_alpha!r}")
     if not isinstance(lora_dropout, (int, float)) or not 0 <= lora_dropout < 1:
         raise ConfigError(f"lora_dropout must be in [0, 1), got {lora_dropout!r}")
+    if init_lora_weights is not True and init_lora_weights not in ("gaussian", "pissa"):
+        raise ConfigError(f"init_lora_weights must be one of {variants.INIT_CHOICES}, got {init_lora_weights!r}")
 
 
 class LoRALinear(nn.Module):
@@ -58,6 +65,9 @@ class LoRALinear(nn.Module):
         lora_alpha: scale numerator; `scaling = lora_alpha / r` (or `/ sqrt(r)` with rsLoRA).
         lora_dropout: dropout applied to the input of the LoRA path only.
         use_rslora: scale by lora_alpha / sqrt(r) (rank-stabilised LoRA).
+        use_dora: learn a magnitude per output row as well (DoRA); see `variants.dora_forward`.
+        init_lora_weights: True (Kaiming-uniform A, zero B), "gaussian" (A ~ N(0, 1/r), zero B)
+            or "pissa" (see `variants.pissa_init`; it changes the base weight to the residual).
 
     Example:
         >>> layer = LoRALinear(nn.Linear(6, 4), r=2, lora_alpha=4)
@@ -68,9 +78,10 @@ class LoRALinear(nn.Module):
         True
     """
 
-    def __init__(self, base, r, lora_alpha, lora_dropout=0.0, use_rslora=False):
+    def __init__(self, base, r, lora_alpha, lora_dropout=0.0, use_rslora=False, use_dora=False,
+                 init_lora_weights=True):
         super().__init__()
-        check_lora_options(r, lora_alpha, lora_dropout)
+        check_lora_options(r, lora_alpha, lora_dropout, init_lora_weights)
         if not isinstance(base, (nn.Linear, Conv1D)):
             raise ConfigError(f"LoRALinear wraps nn.Linear or Conv1D layers, got {type(base).__name__}")
         self.base_layer = base
@@ -83,36 +94,72 @@ class LoRALinear(nn.Module):
         weight = base.weight
         self.lora_A = nn.Linear(d_in, r, bias=False, device=weight.device)   # A: (r, d_in)
         self.lora_B = nn.Linear(r, d_out, bias=False, device=weight.device)  # B: (d_out, r)
-        nn.init.kaiming_uniform_(self.lora_A.weight, a=math.sqrt(5))
-        nn.init.zeros_(self.lora_B.weight)
+        self.use_dora, self.init_lora_weights = use_dora, init_lora_weights
+        self.reset_lora_parameters()
         for p in base.parameters():
             p.requires_grad_(False)
+        if use_dora:  # DoRA eq. 5: m = ||W0 + s B A||_row, so the layer starts as W0
+            norm = variants.weight_norm(self.base_weight(), self.get_delta_weight_rows().detach())
+            self.lora_magnitude_vector = nn.Parameter(norm)  # m: (d_out,)
         self.merged = False
+
+    @torch.no_grad()
+    def reset_lora_parameters(self):
+        """Initialise A and B as `init_lora_weights` says (peft's `reset_lora_parameters`)."""
+        if self.init_lora_weights == "pissa":
+            variants.pissa_init(self)
+            return
+        if self.init_lora_weights == "gaussian":
+            nn.init.normal_(self.lora_A.weight, std=1 / self.r)
+        else:
+            nn.init.kaiming_uniform_(self.lora_A.weight, a=math.sqrt(5))
+        nn.init.zeros_(self.lora_B.weight)
 
     def base_weight_shape(self):
         """(d_out, d_in) of the wrapped layer, whatever its storage layout."""
         shape = tuple(self.base_layer.weight.shape)
         return shape[::-1] if self.fan_in_fan_out else shape
 
+    def base_weight(self):
+        """W0 as (d_out, d_in), whatever the storage layout (a view: Conv1D stores it transposed)."""
+        weight = self.base_layer.weight
+        return weight.T if self.fan_in_fan_out else weight
+
+    def set_base_weight(self, weight):
+        """Replace W0 by `weight` (d_out, d_in), stored in the base layer's own layout."""
+        self.base_layer.weight.data = (weight.T if self.fan_in_fan_out else weight).contiguous()
+
+    def get_delta_weight_rows(self):
+        """The update (lora_alpha / r) B A as (d_out, d_in)."""
+        return (self.lora_B.weight @ self.lora_A.weight) * self.scaling
+
     def get_delta_weight(self):
         """The update (lora_alpha / r) B A, shaped like the base weight. (d_out, d_in) for Linear."""
-        delta = (self.lora_B.weight @ self.lora_A.weight) * self.scaling  # (d_out, d_in)
+        delta = self.get_delta_weight_rows()  # (d_out, d_in)
         return delta.T if self.fan_in_fan_out else delta
 
     def forward(self, x):  # x: (..., d_in)
         result = self.base_layer(x)  # (..., d_out)
         if self.merged:
             return result
+        if self.use_dora:
+            return variants.dora_forward(self, x.to(self.lora_A.weight.dtype), result).to(result.dtype)
         lora_x = self.lora_dropout(x).to(self.lora_A.weight.dtype)
         return result + (self.lora_B(self.lora_A(lora_x)) * self.scaling).to(result.dtype)
 
     @torch.no_grad()
     def merge(self):
-        """Add the update into the base weight: W0 <- W0 + (lora_alpha / r) B A."""
+        """Add the update into the base weight: W0 <- W0 + (lora_alpha / r) B A.
+
+        With DoRA: W0 <- m / ||W0 + s B A||_row * (W0 + s B A), keeping the norm for `unmerge`."""
         if self.merged:
             raise MergeError("this LoRA layer is already merged; call unmerge() before merging again")
         weight = self.base_layer.weight
-        weight += self.get_delta_weight().to(weight.dtype)
+        if self.use_dora:
+            merged_weight, self._dora_norm = variants.dora_merged_weight(self)
+            self.set_base_weight(merged_weight.to(weight.dtype))
+        else:
+            weight += self.get_delta_weight().to(weight.dtype)
         self.merged = True
 
     @torch.no_grad()
@@ -121,11 +168,15 @@ class LoRALinear(nn.Module):
         if not self.merged:
             raise MergeError("this LoRA layer is not merged, so there is nothing to unmerge")
         weight = self.base_layer.weight
-        weight -= self.get_delta_weight().to(weight.dtype)
+        if self.use_dora:
+            self.set_base_weight(variants.dora_unmerged_weight(self, self._dora_norm).to(weight.dtype))
+        else:
+            weight -= self.get_delta_weight().to(weight.dtype)
         self.merged = False
 
     def extra_repr(self):
-        return f"r={self.r}, lora_alpha={self.lora_alpha}, scaling={self.scaling:g}, merged={self.merged}"
+        dora = ", use_dora=True" if self.use_dora else ""
+        return f"r={self.r}, lora_alpha={self.lora_alpha}, scaling={self.scaling:g}{dora}, merged={self.merged}"
 
 
 @dataclass
@@ -139,6 +190,8 @@ class LoraConfig:
     use_rslora: bool = False
     modules_to_save: list = None
     fan_in_fan_out: bool = False
+    use_dora: bool = False
+    init_lora_weights: object = True  # True, "gaussian" or "pissa" (peft's values)
 
     def to_dict(self):
         return asdict(self)
@@ -210,13 +263,13 @@ def _set_submodule(model, name, module):
 
 
 def apply_lora(model, target_modules, r=8, lora_alpha=16, lora_dropout=0.0, use_rslora=False,
-               modules_to_save=None):
+               modules_to_save=None, use_dora=False, init_lora_weights=True):
     """Freeze `model`, wrap the chosen layers in LoRALinear, and keep `modules_to_save` trainable.
 
     Works in place and returns the model. `modules_to_save` names modules (usually the task head,
     e.g. ["classifier"]) that are trained in full and saved with the adapter. `target_modules` may
     also be a whole `LoraConfig` (lorakit's, or anything with the same fields, such as peft's),
-    which then sets every option.
+    which then sets every option. `use_dora` and `init_lora_weights` are LoRALinear's.
 
     Example:
         >>> net = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2))
@@ -229,8 +282,9 @@ def apply_lora(model, target_modules, r=8, lora_alpha=16, lora_dropout=0.0, use_
     if hasattr(target_modules, "target_modules"):      # a LoraConfig
         c = target_modules
         return apply_lora(model, c.target_modules, c.r, c.lora_alpha, c.lora_dropout, c.use_rslora,
-                          c.modules_to_save)
-    check_lora_options(r, lora_alpha, lora_dropout)
+                          c.modules_to_save, getattr(c, "use_dora", False),
+                          getattr(c, "init_lora_weights", True))
+    check_lora_options(r, lora_alpha, lora_dropout, init_lora_weights)
     if any(isinstance(m, LoRALinear) for m in model.modules()):
         raise ConfigError("this model already has LoRA layers; load a fresh base model first")
     chosen = find_target_modules(model, target_modules, modules_to_save)
@@ -240,7 +294,8 @@ def apply_lora(model, target_modules, r=8, lora_alpha=16, lora_dropout=0.0, use_
         p.requires_grad_(False)
     for name in chosen:
         base = model.get_submodule(name)
-        _set_submodule(model, name, LoRALinear(base, r, lora_alpha, lora_dropout, use_rslora))
+        _set_submodule(model, name, LoRALinear(base, r, lora_alpha, lora_dropout, use_rslora,
+                                               use_dora, init_lora_weights))
     for module in saved:
         for p in module.parameters():
             p.requires_grad_(True)
@@ -248,7 +303,7 @@ def apply_lora(model, target_modules, r=8, lora_alpha=16, lora_dropout=0.0, use_
         target_modules = sorted({n.split(".")[-1] for n in chosen})
     model.lora_config = LoraConfig(
         r=r, lora_alpha=lora_alpha, lora_dropout=lora_dropout, use_rslora=use_rslora,
-        target_modules=target_modules if isinstance(target_modules, str) else list(target_modules),
+        use_dora=use_dora, init_lora_weights=init_lora_weights, target_modules=target_modules if isinstance(target_modules, str) else list(target_modules),
         modules_to_save=list(modules_to_save) if modules_to_save else None,
         fan_in_fan_out=any(m.fan_in_fan_out for m in lora_layers(model).values()))
     return model

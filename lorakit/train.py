@@ -31,7 +31,7 @@ from .data import load_task_data, read_task_file
 from .device import select_device, select_precision
 from .errors import ConfigError, TrainingError
 from .inference import predict_outputs
-from .lora import apply_lora, count_parameters
+from .lora import apply_lora, count_parameters, loraplus_param_groups
 from .measure import PeakMemory
 from .models import default_target_modules, head_module_names, load_task_model, load_tokenizer
 from .tasks import get_task
@@ -77,8 +77,10 @@ def prepare_model(task, labels, config):
     heads = head_module_names(model)
     if config.method == "lora":
         targets = config.target_modules or default_target_modules(model.config.model_type)
+        init = True if config.init_lora_weights == "default" else config.init_lora_weights  # peft's True
         apply_lora(model, targets, r=config.r, lora_alpha=config.lora_alpha,
-                   lora_dropout=config.lora_dropout, use_rslora=config.use_rslora, modules_to_save=heads)
+                   lora_dropout=config.lora_dropout, use_rslora=config.use_rslora, modules_to_save=heads,
+                   use_dora=config.use_dora, init_lora_weights=init)
     elif config.method == "head":
         for name, p in model.named_parameters():
             p.requires_grad_(name.split(".")[0] in heads)
@@ -135,6 +137,8 @@ def set_up(config):
                                      config.batch_size, config.seed)
     loader = DataLoader(train_features, batch_sampler=batches, collate_fn=task.collator(tokenizer))
     params = [p for p in model.parameters() if p.requires_grad]
+    if config.loraplus_ratio:  # LoRA+: B (and vectors) at lr * ratio, as peft's create_loraplus_optimizer
+        params = loraplus_param_groups(model, config.lr, config.loraplus_ratio, config.weight_decay)
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
     steps = config.epochs * math.ceil(len(loader) / accelerator.num_processes)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * steps), steps)

@@ -86,7 +86,7 @@ def test_missing_folder_and_files(tmp_path):
     (dict(target_modules=None), "missing field.*target_modules"),
     (dict(r="8"), "field 'r' must be a positive integer"),
     (dict(peft_type="PREFIX_TUNING"), "only 'LORA'"),
-    (dict(use_dora=True), "use_dora=True is not supported"),
+    (dict(lora_bias=True), "lora_bias=True is not supported"),
 ])
 def test_bad_config(saved, changes, message):
     edit_config(saved, **changes)

@@ -155,10 +155,10 @@ def test_unknown_config_fields_warn_and_load(saved):
 
 
 def test_unsupported_values_are_still_refused(saved):
-    edit_config(saved, use_dora=True, rank=8)
+    edit_config(saved, lora_bias=True, rank=8)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with pytest.raises(AdapterError, match="use_dora=True is not supported"):
+        with pytest.raises(AdapterError, match="lora_bias=True is not supported"):
             load_adapter(tiny_bert(), saved)
 
 
