@@ -9,6 +9,7 @@ Example (in a notebook):
     >>> rank_explorer({"sentiment": table}, spectra={("sentiment", 8): [1.2, 0.4]})  # doctest: +SKIP
 """
 import matplotlib.pyplot as plt
+from IPython.display import display
 
 from .plots import OKABE_ITO
 
@@ -38,7 +39,10 @@ def _show(table, metric, method, rank, spectrum):
         ax.set_xlabel("singular value index")
         ax.set_ylabel("singular value of dW")
         ax.set_title(f"spectrum of the learned update, rank {rank}")
-        plt.show()
+        # Display this figure only, then close it: plt.show() would also show every other open figure
+        # (a plot made in an earlier cell and never shown stays open when interactive mode is off).
+        display(fig)
+        plt.close(fig)
 
 
 def rank_explorer(tables, metrics=None, spectra=None):
