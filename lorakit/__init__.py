@@ -11,11 +11,18 @@ Example:
     True
 """
 import importlib
+import logging
+
+# bitsandbytes, which `import peft` imports when it is installed, logs "Failed to load CPU
+# gemm_4bit_forward from kernels-community" as it loads on a CPU with AVX512-BF16 and without the
+# optional `kernels` package (bitsandbytes/backends/cpu/ops.py); it then uses its own CPU kernel, and
+# `kernels` would download one from the Hub. That module logs nothing else, so lorakit keeps it quiet.
+logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
 
 __version__ = "0.1.0"
 
 MODULES = ("adapters", "analysis", "data", "device", "errors", "fast", "grads", "lora", "lowrank",
-           "models", "plots", "tasks")
+           "models", "plots", "quant", "tasks")
 # Each public name and the module it lives in.
 NAMES = {
     "adapters": ("load_adapter", "read_adapter_config", "save_adapter"),
@@ -25,6 +32,7 @@ NAMES = {
     "lora": ("LoRALinear", "LoraConfig", "apply_lora", "count_parameters", "linear_layer_names",
              "lora_layers", "merge_and_unload", "merge_lora", "unmerge_lora"),
     "models": ("default_model", "default_target_modules", "load_task_model", "load_tokenizer"),
+    "quant": ("NF4Linear", "dequantize_nf4", "quantize_model", "quantize_nf4"),
 }
 _HOME = {name: module for module, names in NAMES.items() for name in names}
 

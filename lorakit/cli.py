@@ -60,6 +60,10 @@ def baseline_list(text):
     return names
 
 
+ASK_HELP = ("a chat run only: the file is in this task's own format, its rows are asked of the chat "
+            "model and the replies parsed back and scored like that task's models (e.g. sentiment)")
+
+
 def build_parser():
     """The parser of every command; the training options come from TrainConfig's fields."""
     from .config import add_options
@@ -86,10 +90,12 @@ def build_parser():
     p.add_argument("--model-dir", required=True)
     p.add_argument("--input", required=True)
     p.add_argument("--output", required=True)
+    p.add_argument("--task", help=ASK_HELP)
 
     p = sub.add_parser("evaluate", help="print metrics of a trained run on a labelled file")
     p.add_argument("--model-dir", required=True)
     p.add_argument("--data", required=True)
+    p.add_argument("--task", help=ASK_HELP)
     for p in sub.choices.values():  # SUPPRESS: `lorakit --debug train` keeps the top-level value
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     return parser
@@ -127,13 +133,17 @@ def cmd_sweep(args):
     print(f"{len(table)} runs in {Path(args.out) / 'results.csv'}; plot in {plot}")
 
 
-def load_run_and_data(model_dir, path):
+def load_run_and_data(model_dir, path, asked=None):
     """(model, tokenizer, task, dataset): the run in `model_dir`, its Task (with the run's options and
-    labels) and `path` read in that task's format, its labels checked against the run's."""
+    labels; with `asked`, that task asked of the run's chat model) and `path` read in that task's
+    format, its labels checked against the run's."""
     from .inference import model_task
     from .runs import load_run
+    from .tasks import get_task
     model, tokenizer, info = load_run(model_dir)
     task = model_task(model, info["task"], info["options"])
+    if asked and asked != task.name:
+        task = task.ask(get_task(asked))
     dataset = task.read(path, require_labels=False)
     names = task.label_names(dataset)
     if names is not None and info["labels"] is not None and list(names) != list(info["labels"]):
@@ -160,7 +170,7 @@ def check_output_file(output, input, model_dir):
 def cmd_predict(args):
     from .inference import predict
     check_output_file(args.output, args.input, args.model_dir)
-    model, tokenizer, task, dataset = load_run_and_data(args.model_dir, args.input)
+    model, tokenizer, task, dataset = load_run_and_data(args.model_dir, args.input, args.task)
     predictions = predict(model, tokenizer, task, dataset)
     task.write_predictions(dataset, predictions, args.output)
     print(f"wrote {len(predictions)} predictions to {args.output}")
@@ -168,7 +178,7 @@ def cmd_predict(args):
 
 def cmd_evaluate(args):
     from .inference import evaluate
-    model, tokenizer, task, dataset = load_run_and_data(args.model_dir, args.data)
+    model, tokenizer, task, dataset = load_run_and_data(args.model_dir, args.data, args.task)
     if task.label_column not in dataset.column_names:
         raise DataError(f"{args.data}: has no gold {task.label_column!r} to evaluate against")
     _, metrics = evaluate(model, tokenizer, task, dataset)

@@ -25,9 +25,10 @@ from dataclasses import asdict, dataclass, field, fields
 from .errors import ConfigError, LorakitWarning
 from .tasks import TASKS, get_task
 
-METHODS = ("lora", "full", "head")
-# Learning rates that work for each method on the bundled model (full fine-tuning needs a small one).
-DEFAULT_LR = {"lora": 1e-3, "full": 5e-5, "head": 3e-3}
+METHODS = ("lora", "full", "head", "prompt")
+# Learning rates that work for each method on the bundled model (full fine-tuning needs a small one);
+# prompting trains nothing.
+DEFAULT_LR = {"lora": 1e-3, "full": 5e-5, "head": 3e-3, "prompt": None}
 MAX_SEED = 2**32 - 1     # numpy.random.seed takes 0 .. 2**32 - 1
 
 
@@ -50,6 +51,7 @@ NON_NEGATIVE_INT = Check(int, lambda v: v >= 0, "an integer >= 0")
 POSITIVE_NUMBER = Check(float, lambda v: 0 < v < math.inf, "a number > 0")
 PROBABILITY = Check(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 SEED = Check(int, lambda v: 0 <= v <= MAX_SEED, f"an integer in 0..{MAX_SEED}")
+FRACTION = Check(float, lambda v: 0 <= v <= 1, "a number in [0, 1]")
 
 
 def option(default, help=None, flag=None, check=None, choices=None, sweep=True):
@@ -76,7 +78,8 @@ class TrainConfig:
     """Every option of a run; `lorakit.json` records it. None means "the default for the task"."""
 
     task: str = option("sentiment", "the task: {tasks}", choices="tasks")
-    method: str = option("lora", "lora (default), full fine-tuning, or the task head only",
+    method: str = option("lora", "lora (default), full fine-tuning, the task head only, or prompt: "
+                         "no training, the chat model prompted as it is (with --shots examples)",
                          choices=METHODS, sweep=False)
     r: int = option(8, "LoRA rank r (default 8)", "--rank", POSITIVE_INT, sweep=False)
     lora_alpha: float = option(16, "lora_alpha (default 16)", "--alpha", POSITIVE_NUMBER)
@@ -87,6 +90,13 @@ class TrainConfig:
     doc_stride: int = option(None, "tokens shared by neighbouring windows of a long context "
                              "(default {defaults})", check=NON_NEGATIVE_INT)
     label_all_tokens: bool = option(False, "train on every sub-token of a word, not only the first")
+    shots: int = option(None, "solved examples put before each question when a chat model is asked "
+                        "(default 0: zero-shot)", check=NON_NEGATIVE_INT)
+    max_new_tokens: int = option(None, "the longest reply a chat model generates (default {defaults})",
+                                 check=POSITIVE_INT)
+    replay: float = option(None, "the base model's own answers to general requests mixed into chat "
+                           "training, as a fraction of the training set, against forgetting "
+                           "(default {defaults}; 0: none)", check=FRACTION)
     use_rslora: bool = option(False, "scale by alpha/sqrt(r) instead of alpha/r", "--rslora")
     use_dora: bool = option(False, "DoRA: learn a magnitude per output row too (Liu et al., 2024)")
     init_lora_weights: str = option("default", "how A and B start: default (Kaiming-uniform A, zero B), "
@@ -94,6 +104,8 @@ class TrainConfig:
                                     "--init", choices=("default", "gaussian", "pissa"))
     loraplus_ratio: float = option(None, "LoRA+: B's learning rate is this times --lr "
                                    "(Hayou et al., 2024; default: plain LoRA)", check=POSITIVE_NUMBER)
+    quantize: str = option(None, "nf4: QLoRA, the frozen body stored in 4-bit NormalFloat with double "
+                           "quantisation (Dettmers et al., 2023; default: full precision)", choices=("nf4",))
     target_modules: list = option(None, "layers to adapt, e.g. query,value, or all-linear (default: "
                                   "the model family's attention query and value{overrides})")
     model: str = option(None, "Hub name or folder (default: bundled all-MiniLM-L6-v2)")
@@ -101,8 +113,10 @@ class TrainConfig:
     eval_file: str = option(None, "validation file (default: the bundled validation split)", "--eval")
     data_source: str = option("bundled", "hub: the task's Hub data set (CoNLL-2003, SST-2, SQuAD)",
                               choices=("bundled", "hub"))
-    max_train_examples: int = option(None, "use the first N training examples", check=POSITIVE_INT)
-    max_eval_examples: int = option(None, "use the first N validation examples", check=POSITIVE_INT)
+    max_train_examples: int = option(None, "use the first N training examples (default: all{overrides})",
+                                     check=POSITIVE_INT)
+    max_eval_examples: int = option(None, "use the first N validation examples (default: all{overrides})",
+                                    check=POSITIVE_INT)
     epochs: int = option(None, "epochs (default {defaults})", check=POSITIVE_INT)
     batch_size: int = option(None, "examples per batch (default {defaults})", check=POSITIVE_INT)
     lr: float = option(None, "learning rate (default by method: lora 1e-3, full 5e-5, head 3e-3"
@@ -126,8 +140,9 @@ class TrainConfig:
         """A copy with the task's defaults filled in and every option checked."""
         c = copy.deepcopy(self)
         kind = get_task(c.task)
-        if c.method not in METHODS:
-            raise ConfigError(f"--method {c.method!r} is not one of {', '.join(METHODS)}")
+        if c.method not in kind.methods:
+            raise ConfigError(f"--method {c.method} does not apply to --task {c.task} "
+                              f"(valid: {', '.join(kind.methods)})")
         for name, value in kind.defaults.items():
             if getattr(c, name) is None and not (name == "target_modules" and c.method != "lora"):
                 setattr(c, name, value.get(c.method) if isinstance(value, dict) else value)
@@ -136,6 +151,8 @@ class TrainConfig:
             check, value = f.metadata.get("check"), getattr(c, f.name)
             if check is not None and value is not None and not check.ok(value):
                 raise ConfigError(f"{flag_of(f)} must be {check.expected}, got {value!r}")
+        if c.quantize and c.method != "lora":
+            raise ConfigError(f"--quantize {c.quantize} applies to --method lora only (QLoRA), not {c.method}")
         check_task_options(c)
         return c
 
@@ -233,7 +250,7 @@ def defaults_help(name):
     """The tasks' defaults of `name` as a help text says them: the usual one, then the others.
 
     >>> defaults_help("max_length"), defaults_help("epochs")
-    ('128, qa 256', '3, qa 1')
+    ('128, qa 256, chat 1024', '3, qa 1, chat 1')
     """
     given = task_defaults(name)
     usual = max(given.values(), key=list(given.values()).count)

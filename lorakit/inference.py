@@ -23,7 +23,8 @@ from .tasks import Task, get_task
 def predict_outputs(model, features, task, tokenizer, batch_size=64, device=None, autocast=None):
     """Run `model` over encoded `features`; one numpy output per feature, in order, trimmed to its length.
 
-    Sentiment gives (num_labels,) logits, NER (seq_len, num_labels), QA (start (seq_len,), end (seq_len,)).
+    Sentiment gives (num_labels,) logits, NER (seq_len, num_labels), QA (start (seq_len,), end (seq_len,)),
+    chat the generated reply's token ids.
     Features are batched shortest first, so a batch pads little, and LoRA layers run merged.
     """
     device = device or next(model.parameters()).device
@@ -39,8 +40,7 @@ def predict_outputs(model, features, task, tokenizer, batch_size=64, device=None
             interrupts.check()
             batch = {k: v.to(device) for k, v in batch.items()}
             with autocast() if autocast else contextlib.nullcontext():
-                output = model(**batch)
-            outputs += task.outputs(output, batch["attention_mask"].sum(dim=1).tolist())
+                outputs += task.batch_outputs(model, batch, tokenizer)
     model.train(was_training)
     by_feature = [None] * len(order)
     for i, output in zip(order, outputs):
@@ -73,7 +73,7 @@ def predict(model, tokenizer, task, dataset, batch_size=64, **kwargs):
 
 
 def evaluate(model, tokenizer, task, dataset, batch_size=64, **kwargs):
-    """(predictions, metrics) of `model` on a labelled `dataset`."""
+    """(predictions, metrics) of `model` on a labelled `dataset`, with the task's `model_metrics`."""
     task = model_task(model, task)
     predictions = predict(model, tokenizer, task, dataset, batch_size, **kwargs)
-    return predictions, task.metrics(dataset, predictions)
+    return predictions, {**task.metrics(dataset, predictions), **task.model_metrics(model, tokenizer)}

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from . import variants
+from . import quant, variants
 from .errors import ConfigError, LorakitWarning, MergeError
 from .variants import loraplus_param_groups  # noqa: F401  (LoRA+, re-exported: lorakit.lora.loraplus_param_groups)
 
@@ -151,9 +151,14 @@ class LoRALinear(nn.Module):
     def merge(self):
         """Add the update into the base weight: W0 <- W0 + (lora_alpha / r) B A.
 
-        With DoRA: W0 <- m / ||W0 + s B A||_row * (W0 + s B A), keeping the norm for `unmerge`."""
+        With DoRA: W0 <- m / ||W0 + s B A||_row * (W0 + s B A), keeping the norm for `unmerge`.
+        A base stored in NF4 (QLoRA) raises MergeError: it would take the update only to 4-bit rounding."""
         if self.merged:
             raise MergeError("this LoRA layer is already merged; call unmerge() before merging again")
+        if isinstance(self.base_layer, quant.NF4Linear):
+            raise MergeError("the base layer is stored in 4 bits (NF4): merging would re-quantise "
+                             "W0 + s B A and round off part of the update; merge into a de-quantised "
+                             "copy instead (merge_and_unload(model) de-quantises, then merges)")
         weight = self.base_layer.weight
         if self.use_dora:
             merged_weight, self._dora_norm = variants.dora_merged_weight(self)
@@ -263,13 +268,20 @@ def _set_submodule(model, name, module):
 
 
 def apply_lora(model, target_modules, r=8, lora_alpha=16, lora_dropout=0.0, use_rslora=False,
-               modules_to_save=None, use_dora=False, init_lora_weights=True):
+               modules_to_save=None, use_dora=False, init_lora_weights=True, quantize=None):
     """Freeze `model`, wrap the chosen layers in LoRALinear, and keep `modules_to_save` trainable.
 
     Works in place and returns the model. `modules_to_save` names modules (usually the task head,
     e.g. ["classifier"]) that are trained in full and saved with the adapter. `target_modules` may
     also be a whole `LoraConfig` (lorakit's, or anything with the same fields, such as peft's),
     which then sets every option. `use_dora` and `init_lora_weights` are LoRALinear's.
+
+    `quantize="nf4"` is QLoRA (Dettmers et al., 2023): after LoRA is added on the full-precision
+    weights, every Linear of the body (the adapted layers' bases and all other frozen ones, not the
+    head or `modules_to_save`) is stored in 4-bit NF4 with double quantisation
+    (`quant.quantize_model`); the LoRA factors stay in full precision. PiSSA thus splits the
+    original W0 and only its residual is quantised (as QPiSSA does), and DoRA's magnitude is taken
+    from the quantised weights, so the model starts as the quantised one.
 
     Example:
         >>> net = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2))
@@ -278,16 +290,24 @@ def apply_lora(model, target_modules, r=8, lora_alpha=16, lora_dropout=0.0, use_
         (50, 122)
         >>> count_parameters(apply_lora(nn.Sequential(nn.Linear(8, 8)), LoraConfig(r=2, target_modules=["0"])))
         (32, 104)
+        >>> qlora = apply_lora(nn.Sequential(nn.Linear(64, 64)), ["0"], r=2, quantize="nf4")
+        >>> type(qlora[0].base_layer).__name__, qlora[0].lora_A.weight.dtype
+        ('NF4Linear', torch.float32)
     """
     if hasattr(target_modules, "target_modules"):      # a LoraConfig
         c = target_modules
         return apply_lora(model, c.target_modules, c.r, c.lora_alpha, c.lora_dropout, c.use_rslora,
                           c.modules_to_save, getattr(c, "use_dora", False),
-                          getattr(c, "init_lora_weights", True))
+                          getattr(c, "init_lora_weights", True), quantize)
     check_lora_options(r, lora_alpha, lora_dropout, init_lora_weights)
+    quant.check_quantize(quantize)
     if any(isinstance(m, LoRALinear) for m in model.modules()):
         raise ConfigError("this model already has LoRA layers; load a fresh base model first")
     chosen = find_target_modules(model, target_modules, modules_to_save)
+    if init_lora_weights == "pissa" and any(isinstance(model.get_submodule(n), quant.NF4Linear)
+                                            for n in chosen):
+        raise ConfigError("PiSSA needs the full-precision W0, but the model is already stored in NF4: "
+                          "load it unquantised and pass quantize='nf4', which quantises PiSSA's residual")
     check_rank(model, chosen, r)
     saved = _find_modules_to_save(model, modules_to_save)
     for p in model.parameters():
@@ -299,6 +319,13 @@ def apply_lora(model, target_modules, r=8, lora_alpha=16, lora_dropout=0.0, use_
     for module in saved:
         for p in module.parameters():
             p.requires_grad_(True)
+    if quantize:
+        quant.quantize_model(model, "all-linear", modules_to_save)
+        with torch.no_grad():
+            for layer in lora_layers(model).values():
+                if layer.use_dora:  # m = ||W0 + s B A||_row of the quantised W0
+                    layer.lora_magnitude_vector.copy_(
+                        variants.weight_norm(layer.base_weight(), layer.get_delta_weight_rows()))
     if target_modules == "all-linear":  # record what it resolved to, so peft picks the same layers
         target_modules = sorted({n.split(".")[-1] for n in chosen})
     model.lora_config = LoraConfig(
@@ -345,6 +372,7 @@ def merged(model):
 
     Evaluation uses it: a merged model runs one matmul per layer instead of three. Restoring a copy
     (rather than subtracting B A again) leaves W0 bit for bit as it was, so training can go on.
+    Layers whose base is stored in NF4 (QLoRA) run unmerged: merging would round off part of the update.
 
     >>> net = apply_lora(nn.Sequential(nn.Linear(4, 4)), ["0"], r=2)
     >>> before = net[0].base_layer.weight.clone()
@@ -354,7 +382,8 @@ def merged(model):
     >>> net[0].merged, torch.equal(net[0].base_layer.weight, before)
     (False, True)
     """
-    layers = [layer for layer in lora_layers(model).values() if not layer.merged]
+    layers = [layer for layer in lora_layers(model).values()
+              if not layer.merged and not isinstance(layer.base_layer, quant.NF4Linear)]
     saved = [layer.base_layer.weight.detach().clone() for layer in layers]
     for layer in layers:
         layer.merge()
@@ -368,7 +397,17 @@ def merged(model):
 
 
 def merge_and_unload(model):
-    """Merge the updates and put the plain base layers back: a model with no LoRA code left in it."""
+    """Merge the updates and put the plain base layers back: a model with no LoRA code left in it.
+
+    A QLoRA model is first de-quantised (every NF4Linear becomes a plain nn.Linear, with a warning),
+    so the update is merged exactly and the result holds full-precision weights. peft instead
+    re-quantises the merged weights to 4 bits, which rounds off part of the update.
+    """
+    quantized = [m for m in model.modules() if isinstance(m, quant.NF4Linear)]
+    if quantized:
+        warnings.warn(f"merge_and_unload de-quantised {len(quantized)} NF4 layers to merge into them: "
+                      f"the merged model holds full-precision weights", LorakitWarning, stacklevel=2)
+        quant.dequantize_model(model)
     for name, layer in lora_layers(model).items():
         if not layer.merged:
             layer.merge()
@@ -385,7 +424,9 @@ def count_parameters(model, print_report=False):
     (15, 15)
     """
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    total = sum(p.numel() for p in model.parameters())
+    # A 4-bit base (lorakit.quant.NF4Linear) keeps its weights as packed buffers: count the weights.
+    packed = sum(math.prod(m.weight_shape) for m in model.modules() if hasattr(m, "weight_packed"))
+    total = sum(p.numel() for p in model.parameters()) + packed
     if print_report:
         print(f"trainable params: {trainable:,} || all params: {total:,} "
               f"|| trainable%: {100 * trainable / max(total, 1):.4f}")

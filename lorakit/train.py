@@ -6,6 +6,7 @@ notebooks can compare them:
     lora   the body frozen, LoRA on the attention layers, the task head trained in full
     full   every weight trained (full fine-tuning)
     head   the body frozen, only the task head trained
+    prompt nothing trained: a chat model as it is, asked with its prompt (and examples); validated only
 
 It is built on `accelerate`, so the same code runs on a CPU, on one GPU in mixed precision (fp16 on
 a T4, bf16 from compute capability 8.0), or in several processes under `torchrun`/`accelerate
@@ -33,7 +34,7 @@ from .errors import ConfigError, TrainingError
 from .inference import predict_outputs
 from .lora import apply_lora, count_parameters, loraplus_param_groups
 from .measure import PeakMemory
-from .models import default_target_modules, head_module_names, load_task_model, load_tokenizer
+from .models import default_target_modules, load_task_model, load_tokenizer
 from .tasks import get_task
 
 
@@ -70,18 +71,20 @@ def seed_everything(seed):
     set_seed(seed)
 
 
-def prepare_model(task, labels, config):
-    """Load the pretrained model with a fresh head for `task` (a Task or its name) and set up
-    `config.method`'s trainable weights."""
-    model = load_task_model(task, labels, config.model, attention_dropout=config.attention_dropout)
-    heads = head_module_names(model)
+def prepare_model(task, labels, config, base=None):
+    """Load the pretrained model (`base`, default the task's) with a fresh head for `task` (a Task or
+    its name) and set up `config.method`'s trainable weights."""
+    task = get_task(task) if isinstance(task, str) else task
+    model = load_task_model(task, labels, base or task.base_model(config.model),
+                            attention_dropout=config.attention_dropout)
+    heads = task.head_names(model)
     if config.method == "lora":
         targets = config.target_modules or default_target_modules(model.config.model_type)
         init = True if config.init_lora_weights == "default" else config.init_lora_weights  # peft's True
         apply_lora(model, targets, r=config.r, lora_alpha=config.lora_alpha,
                    lora_dropout=config.lora_dropout, use_rslora=config.use_rslora, modules_to_save=heads,
-                   use_dora=config.use_dora, init_lora_weights=init)
-    elif config.method == "head":
+                   use_dora=config.use_dora, init_lora_weights=init, quantize=config.quantize)
+    elif config.method in ("head", "prompt"):
         for name, p in model.named_parameters():
             p.requires_grad_(name.split(".")[0] in heads)
     return model
@@ -130,9 +133,14 @@ def set_up(config):
     seed_everything(config.seed)
     train_set, eval_set = load_datasets(config)
     task = config.make_task(labels=get_task(config.task).label_names(train_set))
-    tokenizer = load_tokenizer(config.model)
-    model = prepare_model(task, task.labels, config)
-    train_features = task.encode(train_set, tokenizer, train=True)
+    base = task.base_model(config.model)
+    tokenizer = load_tokenizer(base)
+    model = prepare_model(task, task.labels, config, base)
+    eval_features = task.encode(eval_set, tokenizer, train=False)
+    if config.method == "prompt":         # nothing to train: the model, ready to be validated
+        model = accelerator.prepare(model)
+        return Run(config, task, model, tokenizer, accelerator, [], None, None, eval_set, eval_features)
+    train_features = task.encode(task.training_set(train_set), tokenizer, train=True)
     batches = length_grouped_batches([len(ids) for ids in train_features["input_ids"]],
                                      config.batch_size, config.seed)
     loader = DataLoader(train_features, batch_sampler=batches, collate_fn=task.collator(tokenizer))
@@ -144,7 +152,7 @@ def set_up(config):
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * steps), steps)
     model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
     return Run(config, task, model, tokenizer, accelerator, loader, optimizer, scheduler, eval_set,
-               task.encode(eval_set, tokenizer, train=False))
+               eval_features)
 
 
 def check_tracker(report_to):
@@ -174,7 +182,7 @@ def train(config: TrainConfig, progress=True) -> TrainResult:
         run.accelerator.init_trackers(name, config=hparams)
     started = time.perf_counter()
     with PeakMemory(run.accelerator.device.type) as peak:
-        history, best_scores, best_state = fit(run, bar)
+        history, best_scores, best_state = fit(run, bar) if run.loader else prompted(run)
     bar.close()
     run.accelerator.end_training()
     model = run.accelerator.unwrap_model(run.model)
@@ -191,6 +199,12 @@ def train(config: TrainConfig, progress=True) -> TrainResult:
     if config.report_to:
         metrics["logs"] = str(Path(config.logging_dir) / name)
     return TrainResult(model, run.tokenizer, config, run.task, run.task.labels, metrics, history)
+
+
+def prompted(run):
+    """What `fit` returns for a run that trains nothing: its validation scores as "epoch 0"."""
+    scores = validate(run)
+    return [{"epoch": 0, "train_loss": None, **scalar_metrics(scores)}], scores, {}
 
 
 def fit(run, bar):
@@ -223,7 +237,7 @@ def train_epoch(run, bar, epoch):
     total = 0.0
     for step, batch in enumerate(run.loader, 1):
         interrupts.check()
-        loss = run.model(**batch).loss
+        loss = run.task.loss(run.model, batch)
         if not torch.isfinite(loss):
             raise TrainingError(f"the loss became {loss.item()} at step {step} of epoch {epoch}; "
                                 f"try a lower learning rate than --lr {run.config.lr:g}")

@@ -27,7 +27,8 @@ from lorakit.tasks.sentiment import from_hub_sst2
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-MIN_SIZES = {"sentiment": (6000, 1000, 1000), "ner": (4000, 800, 800), "qa": (3000, 600, 600)}
+MIN_SIZES = {"sentiment": (6000, 1000, 1000), "ner": (4000, 800, 800), "qa": (3000, 600, 600),
+             "chat": (3000, 150, 300)}
 
 sys.path.insert(0, str(ROOT / "tools"))
 from datagen import names  # noqa: E402  (the generator's name lists)
@@ -194,7 +195,7 @@ def test_unknown_names_list_the_valid_ones():
     for call in (lambda: read_task_file("pos", FIXTURES / "ner.conll"),
                  lambda: load_split("summarisation", "train"), lambda: bundled_path("NER", "test"),
                  lambda: load_task_data("tagging")):
-        with pytest.raises(DataError, match=r"unknown task .* \(valid: sentiment, ner, qa\)"):
+        with pytest.raises(DataError, match=r"unknown task .* \(valid: sentiment, ner, qa, chat\)"):
             call()
     with pytest.raises(DataError, match=r"unknown split 'dev' \(valid: train, validation, test\)"):
         load_split("ner", "dev")

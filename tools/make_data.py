@@ -3,10 +3,14 @@
     python tools/make_data.py            # writes data/
     python tools/make_data.py --out DIR  # writes DIR/ instead
 
-Output (about 3 MB): `{sentiment,ner,qa}/{train,validation,test}.{csv,conll,json}` and `README.md`,
-the data card, whose every number is computed here from the generated data. The generator uses
-only the standard library and seeded `random.Random` instances (one per task and split), so two
-runs give byte-identical files on any machine and Python >= 3.9; it takes a few seconds.
+Output: `{sentiment,ner,qa}/{train,validation,test}.{csv,conll,json}`; the same rows as chat
+conversations, `chat/{train,validation,test}.jsonl`, worded by each task's `to_chat` (so this
+imports `lorakit.tasks`, and with it `datasets` and torch); the hand-written `chat/general.jsonl` and
+`chat/replay_prompts.jsonl`; and `README.md`, the data card, whose every number is computed here
+from the generated data (and, for the base model's answers, from what `tools/make_replay.py`
+measured and wrote to `chat/base_model.json`). The generator uses seeded `random.Random` instances
+(one per task and split) and no other randomness, so two runs give byte-identical files on any
+machine and Python >= 3.9; it takes seconds.
 
 Before writing, it checks what the data card promises: sizes, balanced sentiment labels, answer
 offsets that point at the answer text, no text or paragraph in two splits, and no held-out name
@@ -21,13 +25,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# tools/ for datagen, the repo root for lorakit in a checkout without `pip install -e .`; `lorakit`
-# loads its modules lazily and lorakit._io uses only the standard library, so torch is not imported.
+# tools/ for datagen, the repo root for lorakit in a checkout without `pip install -e .`.
 sys.path[:0] = [str(ROOT / "tools"), str(ROOT)]
 
-from datagen import card, ner, qa, sentiment  # noqa: E402
+from datagen import card, chat, ner, qa, sentiment  # noqa: E402
 from datagen.names import SHARED, SPLITS, build_pools  # noqa: E402
 from lorakit._io import atomic_write_text  # noqa: E402
+from lorakit.tasks import get_task  # noqa: E402
+
+# What tools/make_replay.py measured of the base model (its replies depend on the model, not on
+# this generator), read into the data card when present.
+BASE_MODEL = ROOT / "data" / "chat" / "base_model.json"
 
 SEED = 0
 SIZES = {
@@ -124,9 +132,15 @@ def build(seed=SEED):
         files[f"sentiment/{split}.csv"] = sentiment_csv(data["sentiment"][split])
         files[f"ner/{split}.conll"] = conll(data["ner"][split])
         files[f"qa/{split}.json"] = squad_json(data["qa"][split], split)
+    tasks = {name: get_task(name) for name in chat.TASKS}
+    chat_files, conversations = chat.chat_files(data, tasks, seed)
+    chat.check(conversations)
+    files.update(chat_files)
     digests = {path: (len(text.encode("utf-8")), hashlib.sha256(text.encode("utf-8")).hexdigest())
                for path, text in files.items()}
-    files["README.md"] = card.render(data, pools, digests, SIZES, seed, _entities)
+    measured = json.loads(BASE_MODEL.read_text(encoding="utf-8")) if BASE_MODEL.is_file() else None
+    files["README.md"] = card.render(data, pools, digests, SIZES, seed, _entities,
+                                     (conversations, tasks, measured))
     return files
 
 

@@ -10,6 +10,8 @@ scores them (`metrics`):
 A task also knows its files (`read`, `file_name`, `format_predictions`), its schema (`features`),
 the Hub data set that has that schema (`hub_name`, `from_hub`), its model class and peft task type,
 its training defaults and its own options (`option_defaults`: max_length, and e.g. QA's doc_stride).
+A task that a chat model can answer also words its rows as instructions (`chat_instructions`,
+`to_chat`) and parses replies back into its own predictions (`from_reply`, `unparsed_prediction`).
 
 Design choices, and why:
 - Features are not padded: the collator pads each batch to its own longest row (dynamic
@@ -18,6 +20,7 @@ Design choices, and why:
   never relies on ids being unique and always returns predictions in the dataset's order.
 - Labels that the loss must ignore are -100, the `ignore_index` of PyTorch's cross-entropy.
 """
+import string
 import uuid
 
 from .. import interrupts
@@ -153,6 +156,9 @@ class Task:
     peft_task_type = ""          # peft's task_type, e.g. "SEQ_CLS"
     file_name = ""               # the bundled file of a split, e.g. "{split}.csv"
     hub_name = ""                # the Hub data set with this task's schema
+    methods = ("lora", "full", "head")   # the --method values that make sense for the task
+    chat_reply_tokens = 64       # the longest reply a chat model may give when asked this task
+    chat_instructions = []       # templates of the question put to a chat model; [0] is canonical
 
     def __init__(self, labels=None, **options):
         unknown = sorted(set(options) - set(self.option_defaults))
@@ -170,6 +176,70 @@ class Task:
         feature = getattr(feature, "feature", feature)      # List(ClassLabel) for NER tags
         names = getattr(feature, "names", None)
         return list(names) if names else (list(self.labels) if self.labels else None)
+
+    @staticmethod
+    def base_model(name_or_path=None):
+        """The model a run starts from: `name_or_path`, else the bundled all-MiniLM-L6-v2."""
+        from ..models import resolve_model
+        return resolve_model(name_or_path)
+
+    def head_names(self, model):
+        """The top-level modules of `model` that are the task head, trained in full beside LoRA."""
+        from ..models import head_module_names
+        return head_module_names(model)
+
+    def training_set(self, dataset):
+        """The rows a run trains on, made from the training split (the split itself here)."""
+        return dataset
+
+    @staticmethod
+    def loss(model, batch):
+        """The training loss of one batch (the model's own, from the `labels` in the batch)."""
+        return model(**batch).loss
+
+    def batch_outputs(self, model, batch, tokenizer):
+        """The model's outputs for one batch of features, one per row (see `outputs`)."""
+        return self.outputs(model(**batch), batch["attention_mask"].sum(dim=1).tolist())
+
+    def ask(self, other):
+        """The task that asks this run's model `other`'s questions: only a chat model can."""
+        raise ConfigError(f"--task {other.name}: this run was trained for {self.name}, and only a chat "
+                          f"run answers another task's questions")
+
+    def model_metrics(self, model, tokenizer):
+        """Metrics of a trained model that need no data file (none here; chat: general questions)."""
+        return {}
+
+    # -- the task asked as a chat (a chat run answers it; see lorakit/tasks/chat.py) ------------
+    # `chat_instructions` are string.Template texts with the row's fields ($text, $sentence, ...);
+    # the first one is the canonical wording that prediction uses, the others vary it for training.
+    def to_chat(self, row, variant=0):
+        """(messages, reply): one row of the task's dataset as a user turn, and its gold reply.
+
+        `row` is a dict in the task's schema; `messages` is a list of {"role", "content"} dicts
+        (user turns only: the model's chat template adds its own system turn); `reply` is the gold
+        assistant reply as a string, None when the row has no gold label. `variant` picks the
+        instruction template, modulo their number.
+        """
+        raise self._not_a_chat()
+
+    def from_reply(self, reply, row):
+        """The task's own prediction for `row` from a generated reply, or None if it does not parse."""
+        raise self._not_a_chat()
+
+    def unparsed_prediction(self, row):
+        """A prediction that stands for a reply that did not parse: one scored as wrong."""
+        raise self._not_a_chat()
+
+    def _user_turn(self, variant, **fields):
+        """[one user message]: the instruction template `variant` filled with `fields`."""
+        if not self.chat_instructions:
+            raise self._not_a_chat()
+        template = self.chat_instructions[variant % len(self.chat_instructions)]
+        return [{"role": "user", "content": string.Template(template).substitute(fields)}]
+
+    def _not_a_chat(self):
+        return ConfigError(f"task {self.name} cannot be asked as a chat (it has no chat_instructions)")
 
     def collator(self, tokenizer, targets=True):
         """A callable: list of features -> dict of padded tensors the model takes."""

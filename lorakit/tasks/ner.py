@@ -13,6 +13,7 @@ and `word_ids()` map one to the other. Byte-level BPE tokenizers (RoBERTa, GPT-2
 loaded with `add_prefix_space=True`, otherwise every word is tokenized as if it started the
 sentence; `encode` checks this and says so.
 """
+import json
 import re
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from .reading import SPLITS, check_fields, read_text, require_splits, split_line
 NER_TAGS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
 _TAG_INDEX = {tag: i for i, tag in enumerate(NER_TAGS)}
 _ASCII_BLANKS = re.compile(r"[ \t\v\f]+")
+# A JSON reply may come inside a Markdown code fence: ```json ... ```
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)\s*```", re.DOTALL | re.IGNORECASE)
 
 
 class NerTask(Task):
@@ -50,6 +53,26 @@ class NerTask(Task):
     option_defaults = {"max_length": 128, "label_all_tokens": False}
     model_class, peft_task_type = "AutoModelForTokenClassification", "TOKEN_CLS"
     file_name, hub_name = "{split}.conll", "lhoestq/conll2003"
+    chat_reply_tokens = 96      # the longest reply a chat model gives (see tasks/chat.py)
+    chat_instructions = [       # $sentence: the tokens joined by spaces; the reply: JSON by type
+        "Find the named entities in this sentence: people (PER), organisations (ORG), locations (LOC) "
+        "and other names (MISC). Answer with JSON that maps each type to a list of its entities, "
+        'e.g. {"PER": ["Anna Berg"], "LOC": ["Oslo"]}, or {} if there are none.\n\nSentence: $sentence',
+        "Extract the entities from the text below as JSON (keys PER, ORG, LOC, MISC).\n\n$sentence",
+        "$sentence\n\nList the people, organisations, places and other named things above as JSON "
+        "grouped by type (PER, ORG, LOC, MISC).",
+        "NER, JSON output:\n$sentence",
+        "Please tag the named entities in the following sentence. Give a JSON object with the keys "
+        "PER, ORG, LOC and MISC (only those that occur), each mapping to the entities in the order "
+        'they appear.\n\nSentence: "$sentence"',
+        "Which persons, organizations, locations and miscellaneous names does this sentence mention? "
+        "Reply in JSON.\n\n$sentence",
+        "Text: $sentence\nEntities (JSON, types PER/ORG/LOC/MISC):",
+        "Could you pull out the named entities here? Group them by type (PER, ORG, LOC, MISC) in a "
+        "JSON object, and return {} if there are none.\n\n$sentence",
+        "Named entities of: $sentence\nFormat: JSON {type: [entities]}.",
+        "Read this sentence and return its named entities as JSON, grouped by type.\n\n$sentence",
+    ]
 
     @staticmethod
     def features():
@@ -168,6 +191,109 @@ class NerTask(Task):
                 raise DataError(f"ner row {row}: need one tag per token and tokens without spaces")
             blocks.append("".join(f"{token} {tag}\n" for token, tag in zip(tokens, tags)))
         return "\n".join(blocks)
+
+    def entity_types(self):
+        """The entity types of the label set, in its order: PER, ORG, LOC, MISC for NER_TAGS."""
+        return [tag[2:] for tag in self.labels if tag.startswith("B-")]
+
+    def to_chat(self, row, variant=0):
+        """The sentence (its tokens joined by spaces) as a user turn, and the gold reply: compact JSON
+        of the entities by type (types in `entity_types` order, only those present, each a list of
+        entity strings in sentence order, repeats kept; {} when there are none).
+
+        Example:
+            >>> row = {"tokens": ["Anna", "Berg", "left", "Oslo", "for", "Oslo", "."],
+            ...        "ner_tags": [1, 2, 0, 5, 0, 5, 0]}
+            >>> NerTask().to_chat(row)[1]
+            '{"PER": ["Anna Berg"], "LOC": ["Oslo", "Oslo"]}'
+        """
+        from seqeval.metrics.sequence_labeling import get_entities
+        messages = self._user_turn(variant, sentence=" ".join(row["tokens"]))
+        if row.get("ner_tags") is None:
+            return messages, None
+        tags = self._ids_to_names(row["ner_tags"], self.labels)
+        found = {}                                     # type -> [entity text], in sentence order
+        for kind, first, last in get_entities(tags):   # the entities seqeval scores
+            found.setdefault(kind, []).append(" ".join(row["tokens"][first:last + 1]))
+        reply = {kind: found[kind] for kind in self.entity_types() if kind in found}
+        return messages, json.dumps(reply, ensure_ascii=False)
+
+    def from_reply(self, reply, row):
+        """One BIO tag per token of `row["tokens"]`, from a JSON reply; None if it does not parse.
+
+        Each entity string is tagged at the first place in the sentence where its words occur and
+        no word is tagged yet, left to right; one that does not occur is dropped (see `tag_entities`).
+
+        Example:
+            >>> row = {"tokens": ["Anna", "Berg", "left", "Oslo", "for", "Oslo", "."]}
+            >>> NerTask().from_reply('{"PER": ["Anna Berg"], "LOC": ["Oslo", "Oslo"]}', row)
+            ['B-PER', 'I-PER', 'O', 'B-LOC', 'O', 'B-LOC', 'O']
+        """
+        entities = parse_entities(reply, self.entity_types())
+        return None if entities is None else tag_entities(row["tokens"], entities)[0]
+
+    def unparsed_prediction(self, row):
+        """No entity at all: "O" for every token."""
+        return ["O"] * len(row["tokens"])
+
+
+def parse_entities(reply, types=("PER", "ORG", "LOC", "MISC")):
+    """[(type, entity text)] of a JSON reply {type: [entity, ...]}, in the reply's order, or None.
+
+    Surrounding whitespace and a ```json fence are allowed; anything else around the JSON, or a
+    value of a known type that is not a list of strings, makes the reply unparseable (None). Keys
+    that are not in `types` are ignored, so an invented type does not cost the good entities.
+
+    Example:
+        >>> parse_entities('```json\\n{"LOC": ["Oslo"], "DATE": ["May"], "PER": []}\\n```')
+        [('LOC', 'Oslo')]
+        >>> parse_entities('{"LOC": "Oslo"}'), parse_entities('Entities: {}'), parse_entities('{}')
+        (None, None, [])
+    """
+    text = reply.strip()
+    fenced = _FENCE.fullmatch(text)
+    try:
+        found = json.loads(fenced.group(1) if fenced else text)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(found, dict):
+        return None
+    entities = []
+    for kind, names in found.items():
+        if kind not in types:
+            continue
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            return None
+        entities += [(kind, name) for name in names]
+    return entities
+
+
+def tag_entities(tokens, entities):
+    """(BIO tags, dropped): each (type, text) of `entities` tagged onto `tokens`, in order.
+
+    An entity's words (its text split at whitespace) are tagged where they first occur as whole
+    tokens with none of them tagged yet; one that does not occur so is dropped: it is returned in
+    `dropped`, as the reply's entities that could not be placed.
+
+    Example: the second "Oslo" goes to the second place; "Bergen" is not in the sentence.
+        >>> tokens = ["Oslo", "and", "Oslo", "Fjord", "Oslo"]
+        >>> tag_entities(tokens, [("LOC", "Oslo Fjord"), ("LOC", "Oslo"), ("LOC", "Oslo"), ("LOC", "Bergen")])
+        (['B-LOC', 'O', 'B-LOC', 'I-LOC', 'B-LOC'], [('LOC', 'Bergen')])
+    """
+    words = [" ".join(token.split()) for token in tokens]   # a token may hold a no-break space
+    tags, dropped = ["O"] * len(tokens), []
+    for kind, text in entities:
+        target = " ".join(text.split())
+        span = next(((start, end) for start in range(len(words))
+                     for end in range(start + 1, len(words) + 1)
+                     if " ".join(words[start:end]) == target
+                     and all(tag == "O" for tag in tags[start:end])), None)
+        if span is None:
+            dropped.append((kind, text))
+            continue
+        start, end = span
+        tags[start:end] = [f"B-{kind}"] + [f"I-{kind}"] * (end - start - 1)
+    return tags, dropped
 
 
 def align_labels_with_tokens(word_ids, word_labels, label_all_tokens=False, b_to_i=None):

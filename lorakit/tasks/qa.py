@@ -30,6 +30,7 @@ from .reading import carve, carve_size, check_fields, parse_json, read_text, req
 from .squad import squad_exact_match, squad_f1
 
 Span = namedtuple("Span", "start_char end_char score")
+_QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}   # opening -> closing quote
 
 
 class QaTask(Task):
@@ -58,6 +59,21 @@ class QaTask(Task):
                 "attention_dropout": 0.0}
     model_class, peft_task_type = "AutoModelForQuestionAnswering", "QUESTION_ANS"
     file_name, hub_name = "{split}.json", "rajpurkar/squad"
+    chat_reply_tokens = 48      # the longest reply a chat model gives (see tasks/chat.py)
+    chat_instructions = [       # $context, $question; the reply: the answer copied from the passage
+        "Answer the question with a short span copied from the passage.\n\nPassage: $context\n\n"
+        "Question: $question",
+        "$context\n\n$question",
+        "Question: $question\nContext: $context\nAnswer with words from the context.",
+        "Please read the text below and answer the question using the exact words of the text."
+        "\n\nText: $context\n\nQuestion: $question",
+        "Read: $context\nQ: $question\nA:",
+        "$question Answer from this passage, copying the answer exactly:\n\n$context",
+        "Here is a paragraph:\n\n$context\n\nBased on the paragraph, answer briefly: $question",
+        'Extract the answer to "$question" from the passage below.\n\n$context',
+        "Context:\n$context\n\nQuestion:\n$question\n\nShort answer:",
+        "I have a question about this text: $question\n\n$context\n\nJust give me the answer, please.",
+    ]
 
     def __init__(self, labels=None, n_best=20, max_answer_length=30, **options):
         super().__init__(labels, **options)
@@ -215,6 +231,41 @@ class QaTask(Task):
         if len(set(ids)) != len(ids):
             raise DataError("qa question ids must be unique to write predictions")
         return json.dumps(dict(zip(ids, predictions)), indent=2, ensure_ascii=False) + "\n"
+
+    def to_chat(self, row, variant=0):
+        """The passage and question as a user turn, and the gold reply: the first gold answer, as is.
+
+        Example:
+            >>> row = {"context": "Ada Berg built the bridge in 1901.", "question": "Who built it?",
+            ...        "answers": {"text": ["Ada Berg"], "answer_start": [0]}}
+            >>> messages, reply = QaTask().to_chat(row, variant=4)
+            >>> print(messages[0]["content"])
+            Read: Ada Berg built the bridge in 1901.
+            Q: Who built it?
+            A:
+            >>> reply
+            'Ada Berg'
+        """
+        messages = self._user_turn(variant, context=row["context"], question=row["question"].strip())
+        answers = row.get("answers")
+        return messages, answers["text"][0] if answers and answers["text"] else None
+
+    def from_reply(self, reply, row):
+        """The answer text: the reply without surrounding whitespace and one pair of quotes; None
+        when nothing is left.
+
+        Example:
+            >>> [QaTask().from_reply(r, {}) for r in [" Ada Berg\\n", '"1901"', "\u201cOslo\u201d", ' "" ']]
+            ['Ada Berg', '1901', 'Oslo', None]
+        """
+        answer = reply.strip()
+        if len(answer) >= 2 and _QUOTES.get(answer[0]) == answer[-1]:
+            answer = answer[1:-1].strip()
+        return answer or None
+
+    def unparsed_prediction(self, row):
+        """The empty answer, which matches no gold answer."""
+        return ""
 
 
 def best_span(start_logits, end_logits, offsets, n_best=20, max_answer_length=30):

@@ -10,6 +10,7 @@
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,8 @@ from .reading import (KeyTwice, carve, carve_size, check_fields, pairs_to_dict, 
 
 SENTIMENT_LABELS = ["negative", "positive"]
 _LABELS = {"negative": 0, "positive": 1, "0": 0, "1": 1}
+# A reply that negates ("not positive") or hedges does not parse, even with one label word in it.
+_NEGATION = re.compile(r"\b(?:not|no|never|neither|nor)\b|n't\b", re.IGNORECASE)
 
 
 class SentimentTask(Task):
@@ -39,6 +42,20 @@ class SentimentTask(Task):
     name, main_metric, label_column, default_labels = "sentiment", "accuracy", "label", SENTIMENT_LABELS
     model_class, peft_task_type = "AutoModelForSequenceClassification", "SEQ_CLS"
     file_name, hub_name = "{split}.csv", "stanfordnlp/sst2"
+    chat_reply_tokens = 24     # room for a one-word label, or an untrained model's sentence
+    chat_instructions = [       # $text: the review; the reply is one word, a label name
+        "Is the sentiment of this review positive or negative? Answer with one word.\n\nReview: $text",
+        "Classify the sentiment as positive or negative.\n$text",
+        "$text\n\nWas that positive or negative?",
+        "Please read the following text and tell me whether its sentiment is positive or negative. "
+        "Reply with a single word.\n\nText: \"$text\"",
+        "Sentiment (positive/negative)?\n\n$text",
+        "Here is a review:\n$text\nDoes the writer feel positive or negative about it? One word, please.",
+        "Label the text as positive or negative.\nText: $text\nLabel:",
+        "Would you say this is a positive or a negative opinion?\n\n\"$text\"",
+        "$text\n\nOne word: positive or negative?",
+        "Could you tell me if the tone of this message is positive or negative? Thanks!\n\n$text",
+    ]
 
     @staticmethod
     def features():
@@ -118,6 +135,44 @@ class SentimentTask(Task):
         writer.writerow(["text", "label"])
         writer.writerows(zip(dataset["text"], predictions))
         return buffer.getvalue()
+
+    def to_chat(self, row, variant=0):
+        """The review as a user turn, and the gold reply: one word, "positive" or "negative".
+
+        Example:
+            >>> messages, reply = SentimentTask().to_chat({"text": "Loved it.", "label": 1})
+            >>> print(messages[0]["content"])
+            Is the sentiment of this review positive or negative? Answer with one word.
+            <BLANKLINE>
+            Review: Loved it.
+            >>> reply
+            'positive'
+        """
+        label = row.get("label")
+        reply = None if label is None or label < 0 else self.labels[label]
+        return self._user_turn(variant, text=row["text"]), reply
+
+    def from_reply(self, reply, row):
+        """The label name when the reply holds exactly one of them (any case, as a whole word) and
+        no negation; else None.
+
+        Example:
+            >>> task = SentimentTask()
+            >>> [task.from_reply(r, {}) for r in ["Positive.", "It is negative", "not positive", "pos"]]
+            ['positive', 'negative', None, None]
+        """
+        found = {name for name in self.labels
+                 if re.search(rf"\b{re.escape(name)}\b", reply, re.IGNORECASE)}
+        if len(found) != 1 or _NEGATION.search(reply):
+            return None
+        return found.pop()
+
+    def unparsed_prediction(self, row):
+        """The label that is not the gold one (scored as wrong); "" for a row without a gold label."""
+        label = row.get("label")
+        if label is None or label < 0:
+            return ""
+        return next(name for name in self.labels if name != self.labels[label])
 
 
 def _sentiment_row(obj, where, labelled=True):

@@ -1,6 +1,8 @@
 """The data card (`data/README.md`): every number in it is computed from the generated data."""
 from collections import Counter
+from fractions import Fraction
 
+from .chat import CANONICAL_SHARE, GENERAL, REPLAY_PROMPTS, TASKS as CHAT_TASKS
 from .names import SHARED, SPLITS
 
 
@@ -58,8 +60,106 @@ def _qa_rows(data):
     return rows
 
 
-def render(data, pools, digests, sizes, seed, entities):
-    """Markdown text of the data card."""
+def _quoted(text):
+    """`text` as a Markdown block quote."""
+    return "\n".join("> " + line if line else ">" for line in text.split("\n"))
+
+
+def _chat_rows(conversations):
+    rows = []
+    for s in SPLITS:
+        records = conversations[s]
+        canonical = sum(r["_variant"] == 0 for r in records)
+        paragraphs = len({r["_row"]["context"] for r in records if r["task"] == "qa"})
+        rows.append([s] + [sum(r["task"] == t for r in records) for t in CHAT_TASKS]
+                    + [len(records), f"{canonical} ({_pct(canonical, len(records))})", paragraphs])
+    return rows
+
+
+def _chat_section(conversations, tasks, measured, digests):
+    """The card's chat section: the conversations, the general questions, the replay answers."""
+    example = {}
+    for t in CHAT_TASKS:          # the first test conversation of each task, canonical and not
+        records = [r for r in conversations["test"] if r["task"] == t]
+        example[t] = (next(r for r in records if r["_variant"] == 0), next(r for r in records if r["_variant"] > 0))
+    n_general = sum(len(qs) for qs in GENERAL.values())
+    n_prompts = sum(len(ps) for ps in REPLAY_PROMPTS.values())
+    general_topics = ", ".join(f"{topic} {len(qs)}" for topic, qs in GENERAL.items())
+    prompt_kinds = ", ".join(f"{kind} {len(ps)}" for kind, ps in REPLAY_PROMPTS.items())
+    if measured:
+        g, r = measured["general"], measured["replay"]
+        base = (f"Measured by `tools/make_replay.py` ({measured['model']}, greedy, at most "
+                f"{g['max_new_tokens']} new tokens, its own chat template and system prompt): the base model "
+                f"answers **{g['correct']} of {g['questions']} ({100 * g['accuracy']:.0f}%)** right.\n\n"
+                f"<details><summary>The questions it gets wrong, and its replies</summary>\n\n"
+                + "\n".join(f"- {w['question']} *{' '.join(w['reply'].split())}*" for w in g["wrong"])
+                + "\n\n</details>")
+        replay = (f"`replay.jsonl` holds {r['conversations']} conversations ({r['bytes']:,} bytes, sha256 "
+                  f"{r['sha256'][:16]}): the base model's greedy replies of at most {r['max_new_tokens']} tokens, "
+                  f"made with {r['threads']} CPU thread(s) in batches of {r['batch_size']} ({measured['software']}). "
+                  f"{r['trimmed']} replies reached the limit and were cut after their last whole sentence or "
+                  f"line; {r['dropped']} of them had none and were left out.")
+        if r["rerun"]:
+            again = r["rerun"]
+            replay += (f" Answering the prompts again with {again['threads']} threads in batches of "
+                       f"{again['batch_size']} changed {again['differing_replies']} of the {r['prompts']} replies.")
+    else:
+        base = "Not measured yet: run `python tools/make_replay.py`, then this generator again."
+        replay = "Not made yet: run `python tools/make_replay.py`."
+    chat_files = [p for p in sorted(digests) if p.startswith("chat/")]
+    return f"""## Chat (`chat/*.jsonl`)
+
+JSON Lines, one conversation a line in the conversational format of TRL and most tools:
+`{{"messages": [{{"role": "user", "content": ...}}, {{"role": "assistant", "content": ...}}], "task": "ner"}}`
+(the `"task"` key is metadata). There is no system turn: the model's chat template adds its own.
+
+**How they were made.** The conversations of each split are made from the rows of the same split
+above (train from train, validation from validation, test from test), through each task's own
+`to_chat` (in `lorakit/tasks/sentiment.py`, `ner.py` and `qa.py`), which also parses replies back
+(`from_reply`) when a chat model is scored with the task's own metrics. Sentiment rows are chosen
+half positive, half negative; NER sentences at random; QA questions one per paragraph, in random
+order, before any paragraph gets a second. Each task words its question in
+{" / ".join(str(len(tasks[t].chat_instructions)) for t in CHAT_TASKS)} ways (sentiment / NER / QA):
+terse and polite, instruction first and text first. In every split, {Fraction(CANONICAL_SHARE).limit_denominator(12)} of each
+task's conversations (rounded up) use the first, canonical wording, the one that
+`lorakit predict --task T` asks with; the rest cycle through the others. Each split is shuffled.
+
+{_table(["split"] + list(CHAT_TASKS) + ["total", "canonical wording", "QA paragraphs"], _chat_rows(conversations))}
+
+**Replies.** Sentiment: one word, `positive` or `negative`. NER: compact JSON of the entities by
+type, types in the order PER, ORG, LOC, MISC and only those present, each a list of entity strings
+(tokens joined by single spaces) in sentence order, repeats kept; `{{}}` when there is none. The
+sentence is shown as its tokens joined by spaces. QA: the answer copied exactly from the passage.
+Two test conversations of each task, the canonical wording first:
+
+{chr(10).join(f"- {t}:{chr(10)}{chr(10)}" + chr(10).join(_quoted(f"**user:** {r['messages'][0]['content']}{chr(10)}{chr(10)}**assistant:** {r['messages'][1]['content']}") + chr(10) for r in example[t]) for t in CHAT_TASKS)}
+**General questions (`general.jsonl`).** {n_general} easy general-knowledge questions, written by
+hand for this course, one a line with the answers that count as right:
+`{{"messages": [{{"role": "user", "content": "What is the capital of France?"}}], "answers": ["Paris"]}}`.
+A reply is right when it contains one of the answers as whole words, in any case. They measure
+forgetting: a model fine-tuned on the three tasks should still answer them as the base model did.
+Topics: {general_topics}. {base}
+
+**Replay (`replay_prompts.jsonl`, `replay.jsonl`).** {n_prompts} other general requests, written by
+hand (none of them a general question above or a rewording of one): {prompt_kinds}.
+`tools/make_replay.py` has the base model SmolLM2-135M-Instruct answer each one, and training mixes
+these answers into the task conversations, so that the model keeps its general behaviour while it
+learns the tasks (replay, against forgetting). {replay} Unlike the files above, `replay.jsonl` and
+`base_model.json` depend on the model, the library versions and the machine's floating-point
+arithmetic, not only on this generator, so another CPU may give other bytes; remake them with:
+
+```
+python tools/make_replay.py      # writes chat/replay.jsonl and chat/base_model.json
+python tools/make_data.py        # then the card, with what it measured
+```
+
+Files of this section: {", ".join(f"`{p}`" for p in chat_files)}, `chat/replay.jsonl`, `chat/base_model.json`.
+
+"""
+
+
+def render(data, pools, digests, sizes, seed, entities, chat=None):
+    """Markdown text of the data card; `chat` is (conversations, tasks, base-model measurements)."""
     kinds_q = {s: Counter(q[1] for p in data["qa"][s] for q in p["qas"]) for s in SPLITS}
     qkinds = sorted({k for c in kinds_q.values() for k in c})
     topics = Counter(p["topic"] for s in SPLITS for p in data["qa"][s])
@@ -80,9 +180,10 @@ organisation and language names are used as names only), so nothing here is a fa
 ## How they were made
 
 `tools/make_data.py` (with its parts in `tools/datagen/`) writes every file in this folder,
-this card included. It uses only the Python standard library and seeded random generators
-(seed {seed}, one generator per task and split), so the output is byte-for-byte the same on every
-run and machine. To remake the data:
+this card included, except the base model's replies of the chat section (`chat/replay.jsonl` and
+`chat/base_model.json`, see there). It uses seeded random generators (seed {seed}, one generator
+per task and split) and no other randomness, so the output is byte-for-byte the same on every run
+and machine. To remake the data:
 
 ```
 python tools/make_data.py            # rewrites data/
@@ -145,7 +246,7 @@ that answers them. An answer is asked for only when its text occurs once in the 
 
 Topics (paragraphs, all splits): {", ".join(f"{t} {n}" for t, n in sorted(topics.items()))}.
 
-## Held-out names
+{_chat_section(*chat, digests) if chat else ""}## Held-out names
 
 Every name list is split by a hash of the name: about 70% of the names go to train, 15% to
 validation and 15% to test, so the test split is about people, organisations, places and products
