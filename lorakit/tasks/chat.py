@@ -49,7 +49,7 @@ class ChatTask(Task):
         >>> data = task.dataset({"messages": [[{"role": "user", "content": "Two plus two?"},
         ...                                    {"role": "assistant", "content": "Four."}]]})
         >>> task.metrics(data, ["It is four."])
-        {'exact_match': 0.0, 'f1': 66.6667}
+        {'exact_match': 0.0, 'f1': 50.0}
     """
 
     name, main_metric, label_column = "chat", "f1", "messages"
@@ -351,7 +351,7 @@ def read_chat(path, require_labels=True, task=None):
         >>> import tempfile
         >>> p = Path(tempfile.mkdtemp()) / "chat.jsonl"
         >>> _ = p.write_text('{"prompt": "Hi!", "completion": "Hello."}\\n')
-        >>> read_chat(p)["messages"]
+        >>> list(read_chat(p)["messages"])
         [[{'role': 'user', 'content': 'Hi!'}, {'role': 'assistant', 'content': 'Hello.'}]]
     """
     path = Path(path)
