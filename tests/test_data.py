@@ -440,7 +440,7 @@ def _generate(out, hash_seed):
 def test_generator_is_deterministic_and_matches_committed_data(tmp_path):
     first = _generate(tmp_path / "a", 1)
     second = _generate(tmp_path / "b", 2)          # another hash seed: no set-order dependence
-    assert len(first) == 10 and first == second
+    assert len(first) == 15 and first == second
     for rel, content in first.items():
         assert (ROOT / "data" / rel).read_bytes() == content, \
             f"data/{rel} differs from the generator's output: run python tools/make_data.py"

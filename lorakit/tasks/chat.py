@@ -355,10 +355,11 @@ def read_chat(path, require_labels=True, task=None):
         [[{'role': 'user', 'content': 'Hi!'}, {'role': 'assistant', 'content': 'Hello.'}]]
     """
     path = Path(path)
+    text = read_text(path)
     if path.suffix.lower() not in (".jsonl", ".json"):
         raise DataError(f"{path}: unsupported file type {path.suffix or '(none)'!r} for chat (valid: .jsonl, .json)")
     columns = {"messages": [], "answers": [], "line": []}
-    for n, line in enumerate(split_lines(read_text(path)), 1):
+    for n, line in enumerate(split_lines(text), 1):
         if not line.strip():
             continue
         where = f"{path}, line {n}"
