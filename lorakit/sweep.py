@@ -19,12 +19,13 @@ from ._io import atomic_write_text, check_can_write
 from .data import bundled_data_dir, load_task_data
 from .errors import ConfigError, DataError, WriteError
 from .runs import save_run
-from .config import METHODS, TrainConfig
+from .config import TrainConfig
 from .inference import evaluate
 from .train import scalar_metrics, train
 
 RESULTS = "results.csv"
 KEY = ["method", "rank", "seed"]
+SWEPT = ("lora", "full", "head")      # the methods a sweep trains (LoRA per rank, and its baselines)
 
 
 def planned_runs(ranks, seeds, baselines=()):
@@ -89,7 +90,7 @@ def read_results(path, task=None):
         cells = table[column]
         numbers = pd.to_numeric(cells.where(cells != ""), errors="coerce")
         if column == "method":
-            bad, want = ~cells.isin(METHODS), f"one of {', '.join(METHODS)}"
+            bad, want = ~cells.isin(SWEPT), f"one of {', '.join(SWEPT)}"
         elif column in KEY:
             bad, want = ~((numbers >= 0) & (numbers % 1 == 0)), "a whole number >= 0"
         else:
