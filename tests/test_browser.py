@@ -66,6 +66,7 @@ def test_explorer_shows_only_its_own_figure(monkeypatch):
     In JupyterLab a figure made in an earlier cell can stay open (interactive mode off); plt.show()
     would draw it again inside the explorer.
     """
+    plt.close("all")           # figures other tests left open are not this test's
     shown = []
     monkeypatch.setattr(widgets, "display", shown.append)
     table = pd.DataFrame({"method": ["lora"], "rank": [4], "accuracy": [0.9], "trainable_params": [40],
