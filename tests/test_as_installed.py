@@ -25,8 +25,11 @@ OPENED = re.compile(r'bundled_data_dir\(\)\s*/\s*\\?"(\w+)\\?"\s*/\s*\\?"([\w.]+
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
-    out = tmp_path_factory.mktemp("wheel")
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+    """Built from a copy of the sources: a build/ folder left in the checkout would leak into it."""
+    out, source = tmp_path_factory.mktemp("wheel"), tmp_path_factory.mktemp("source") / "lorakit"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv*", "build", "*.egg-info",
+                                                                "runs", "__pycache__"))
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return next(out.glob("lorakit-*.whl"))
@@ -58,6 +61,15 @@ def test_the_wheel_holds_every_bundled_file(wheel):
     assert all(f"lorakit/bundled/{folder}/{file}" in names for folder, file in read_by_name), read_by_name
 
 
+def test_the_wheel_holds_every_module(wheel):
+    """Every lorakit/**/*.py is in the wheel: a subpackage missing from pyproject's `packages` breaks
+    `import lorakit` on Colab, while an editable install here would still find it in the checkout."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    modules = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "lorakit").rglob("*.py"))
+    missing = [m for m in modules if m not in names]
+    assert not missing, f"not in the wheel (add the package to pyproject's packages): {missing}"
+
+
 def test_the_installed_package_finds_its_data_outside_the_checkout(installed, tmp_path):
     code = ("import lorakit, lorakit.data as d, lorakit.sweep as s; print(lorakit.__file__); "
             "print(d.bundled_data_dir()); print(len(d.load_split('qa', 'test'))); "
@@ -80,7 +92,10 @@ def test_notebook_runs_from_a_pip_install(path, installed, tmp_path, monkeypatch
     nb = read(notebook)
     setup = next(i for i, cell in enumerate(nb.cells) if cell.cell_type == "code")
     nb.cells.insert(setup + 1, nbformat.v4.new_code_cell(
-        f"assert lorakit.__file__.startswith({str(installed)!r}), lorakit.__file__"))
+        f"assert lorakit.__file__.startswith({str(installed)!r}), lorakit.__file__\n"
+        f"outside = [m.__file__ for name, m in sys.modules.items() if name.startswith('lorakit') and "
+        f"getattr(m, '__file__', None) and not m.__file__.startswith({str(installed)!r})]\n"
+        f"assert not outside, outside"))
     execute(nb, tmp_path, f"{path.name} (from the wheel, in {tmp_path})")
 
 
