@@ -5,6 +5,8 @@ Run from the repository root: python solutions/00_setup.py (every answer is chec
 import torch
 
 import lorakit
+from lorakit.device import select_precision
+from lorakit.exercises import nb00
 
 model = lorakit.load_task_model("sentiment", labels=["negative", "positive"])
 
@@ -13,6 +15,7 @@ model = lorakit.load_task_model("sentiment", labels=["negative", "positive"])
 head = model.classifier
 assert tuple(head.weight.shape) == (2, 384) and tuple(head.bias.shape) == (2,)
 assert sum(p.numel() for p in head.parameters()) == 2 * 384 + 2 == 770
+assert nb00.check_1(sum(p.numel() for p in head.parameters()))
 print("1. classifier:", 2 * 384 + 2, "parameters")
 
 # Exercise 2. 12 layers (query and value in 6 encoder layers), each 384 x 384.
@@ -23,19 +26,19 @@ lora = 12 * 8 * (384 + 384)
 names = [n for n in lorakit.linear_layer_names(model) if n.split(".")[-1] in ("query", "value")]
 assert len(names) == 12
 assert sum(model.get_submodule(n).weight.numel() for n in names) == full
+assert nb00.check_2(full, lora)
 print(f"2. full update {full:,} weights; LoRA r=8 {lora:,} ({100 * lora / full:.2f}%)")
 
 
-# Exercise 3. bf16 needs compute capability >= (8, 0); older GPUs use fp16.
-def precision(capability):
-    use_bf16 = capability >= (8, 0)
-    return {"fp16": not use_bf16, "bf16": use_bf16}
-
-
-assert precision((7, 5)) == {"fp16": True, "bf16": False}   # T4
-assert precision((8, 0)) == {"fp16": False, "bf16": True}   # A100
-assert precision((9, 0)) == {"fp16": False, "bf16": True}   # H100
-print("3. T4 -> fp16, A100 -> bf16, H100 -> bf16")
+# Exercise 3. bf16 needs compute capability >= (8, 0); older GPUs use fp16. The notebook's rule, applied
+# to each GPU, must agree with the rule the training loop really uses, lorakit.device.select_precision.
+gpus = {"T4": (7, 5), "A100": (8, 0), "H100": (9, 0)}
+answers = {gpu: "bf16" if capability >= (8, 0) else "fp16" for gpu, capability in gpus.items()}
+assert answers == {"T4": "fp16", "A100": "bf16", "H100": "bf16"}
+for gpu, capability in gpus.items():
+    assert select_precision("cuda", capability=capability) == answers[gpu], gpu
+assert nb00.check_3(answers)
+print("3.", ", ".join(f"{gpu} -> {p}" for gpu, p in answers.items()))
 
 # Exercise 4. Only the head depends on the number of labels: its weight becomes (3, 384) and its
 # bias (3,). Every pretrained weight keeps its shape (and its values: they come from the same file).
@@ -44,6 +47,7 @@ two_shapes = {n: p.shape for n, p in model.named_parameters()}
 three_shapes = {n: p.shape for n, p in three.named_parameters()}
 changed = sorted(n for n in two_shapes if two_shapes[n] != three_shapes[n])
 assert changed == ["classifier.bias", "classifier.weight"], changed
+assert nb00.check_4(changed)
 assert torch.equal(model.bert.encoder.layer[0].attention.self.query.weight,
                    three.bert.encoder.layer[0].attention.self.query.weight)
 print("4. changed:", changed, "->", [tuple(three_shapes[n]) for n in changed])

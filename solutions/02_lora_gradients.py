@@ -7,6 +7,7 @@ from torch import nn
 
 import lorakit
 from lorakit import grads
+from lorakit.exercises import nb02
 
 dt = torch.float64
 gen = torch.Generator().manual_seed(0)
@@ -20,9 +21,14 @@ G = torch.randn(n, d_out, dtype=dt, generator=gen)
 # Exercise 1. H_ij = sum_k X_ik (W0 + s B A)_jk, so dL/dX_ik = sum_j G_ij (W0 + s B A)_jk:
 # dL/dX = G (W0 + s B A), (n, d_out) @ (d_out, d_in) = (n, d_in). It is the ordinary Linear backward
 # through the merged weight: the layer below cannot tell LoRA from a plain layer with W0 + s B A.
+def grad_x(X, W0, A, B, s, G):
+    return G @ (W0 + s * B @ A)                          # (n, d_out) @ (d_out, d_in) = (n, d_in)
+
+
 X_ = X.clone().requires_grad_(True)
 grads.lora_forward(X_, W0, A, B, s).backward(G)
-torch.testing.assert_close(X_.grad, G @ (W0 + s * B @ A))
+torch.testing.assert_close(X_.grad, grad_x(X, W0, A, B, s, G))
+assert nb02.check_1(grad_x)
 print("1. dL/dX = G (W0 + s B A) matches autograd")
 
 # Exercise 2. A = 0, B random: dL/dB = s G^T (X A^T) = 0 (it needs A), dL/dA = s B^T G^T X != 0.
@@ -31,6 +37,7 @@ print("1. dL/dX = G (W0 + s B A) matches autograd")
 grad_A, grad_B = grads.lora_grads(X, W0, torch.zeros_like(A), B, s, G)
 assert torch.count_nonzero(grad_B) == 0 and torch.count_nonzero(grad_A) > 0
 torch.testing.assert_close(grads.lora_forward(X, W0, torch.zeros_like(A), B, s), X @ W0.T)
+assert nb02.check_2("B", True)
 print("2. A = 0: dL/dB = 0, dL/dA != 0, output = W0 x")
 
 # Exercise 3. SGD from B = 0: B_1 = -lr dL/dB = -lr s G^T X A^T, so dW = s B_1 A = -lr s^2 G^T X A^T A.
@@ -44,7 +51,14 @@ lr = 0.05
 torch.optim.SGD([layer.lora_A.weight, layer.lora_B.weight], lr=lr).step()
 G32 = 2 * (h - y).detach() / h.numel()                   # d mse / dH
 A0, sc = layer.lora_A.weight.detach(), layer.scaling      # A did not move: its gradient was 0
-torch.testing.assert_close(layer.get_delta_weight().detach(), -lr * sc ** 2 * G32.T @ x @ A0.T @ A0)
+
+
+def delta_w(lr, s, G, X, A):
+    return -lr * s ** 2 * G.T @ X @ A.T @ A              # (d_out, n)(n, d_in)(d_in, r)(r, d_in)
+
+
+torch.testing.assert_close(layer.get_delta_weight().detach(), delta_w(lr, sc, G32, x, A0))
+assert nb02.check_3(delta_w)
 print("3. one SGD step: dW = -lr s^2 G^T X A^T A")
 
 # Exercise 4. dL/dz_i = (sigmoid(z_i) - y_i) / n and sigmoid is in (0, 1), y in {0, 1}, so
@@ -56,4 +70,6 @@ loss, grad = grads.sigmoid_bce(z, y)
 assert (grad.abs() <= 1 / len(z)).all()
 losses = [grads.sigmoid_bce(zi.view(1), torch.ones(1, dtype=dt))[0].item() for zi in z]
 assert losses[0] > 9999                                   # unbounded: about |z|
+loss_1000 = grads.sigmoid_bce(torch.tensor([-1000.0]), torch.ones(1))[0].item()
+assert nb02.check_4((grad.abs() * len(z)).max().item(), loss_1000)
 print("4. max |dL/dz| * n =", (grad.abs() * len(z)).max().item(), "| loss at z=-1e4:", losses[0])

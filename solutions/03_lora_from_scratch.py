@@ -11,6 +11,7 @@ from torch import nn
 
 import lorakit
 from lorakit import lowrank
+from lorakit.exercises import nb03
 
 
 class MyLoRALinear(nn.Module):
@@ -81,12 +82,14 @@ torch.manual_seed(7); out_mine = mine(x)
 torch.manual_seed(7); out_ref = ref(x)
 assert torch.equal(out_mine, out_ref)
 assert not torch.equal(out_mine, mine.base_layer(x) + mine.scaling * mine.lora_B(mine.lora_A(x)))  # dropout acted
+assert nb03.check_1(MyLoRALinear)
 print("1. lora_dropout matches lorakit in eval and train mode")
 
 # Exercise 2.
 mine, ref = pair(use_rslora=True)
 assert mine.scaling == ref.scaling == 8 / math.sqrt(4) == 4.0
 assert torch.equal(mine(x), ref(x))
+assert nb03.check_2(MyLoRALinear)
 print("2. use_rslora: scaling", ref.scaling, "and outputs match lorakit")
 
 # Exercise 3. "all-linear" adapts every Linear except the classifier head: in each of the 6 encoder
@@ -99,6 +102,7 @@ model = lorakit.load_task_model("sentiment", labels=["negative", "positive"])
 lorakit.apply_lora(model, "all-linear", r=8, lora_alpha=16, modules_to_save=["classifier"])
 trainable, total = lorakit.count_parameters(model, print_report=True)
 assert trainable == predicted == 338_690, (trainable, predicted)
+assert nb03.check_3(predicted) and nb03.check_3(predicted - 770)  # with or without the head
 print(f"3. all-linear, r=8: predicted {predicted:,}, measured {trainable:,}")
 
 # Exercise 4. lorakit.LoRALinear.merge() raises lorakit.MergeError the second time; our guard does the same.
@@ -117,3 +121,4 @@ except RuntimeError:
     pass
 mine.unmerge(); ref.unmerge()
 torch.testing.assert_close(mine(x), ref(x))
+assert nb03.check_4(MyLoRALinear)
