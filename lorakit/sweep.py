@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import interrupts
+from . import interrupts, quant
 from ._io import atomic_write_text, check_can_write
 from .data import bundled_data_dir, load_task_data
 from .errors import ConfigError, DataError, WriteError
@@ -26,6 +26,16 @@ from .train import scalar_metrics, train
 RESULTS = "results.csv"
 KEY = ["method", "rank", "seed"]
 SWEPT = ("lora", "full", "head")      # the methods a sweep trains (LoRA per rank, and its baselines)
+# The LoRA family at a matched budget (notebook 10): TrainConfig fields over a shared base config.
+VARIANTS = {
+    "LoRA r=8": {},
+    "LoRA r=64": {"r": 64},
+    "rsLoRA r=64": {"r": 64, "use_rslora": True},
+    "DoRA r=8": {"use_dora": True},
+    "LoRA+ r=8": {"loraplus_ratio": 16},
+    "PiSSA r=8": {"init_lora_weights": "pissa"},
+    "QLoRA r=8": {"quantize": "nf4"},
+}
 
 
 def planned_runs(ranks, seeds, baselines=()):
@@ -199,3 +209,49 @@ def summarize(table, metric):
     summary = grouped[metric].agg(["mean", "std", "count"]).reset_index()
     summary["trainable_params"] = grouped["trainable_params"].first().values
     return summary
+
+
+def compare_variants(base_config, variants=None, seeds=(0,), progress=True):
+    """Train each LoRA variant with each seed at the same budget and score it on the test split.
+
+    `variants` maps a name to TrainConfig fields set over `base_config` (default `VARIANTS`); all
+    else (data, steps, learning rate, seed list) is shared, so the rows differ only in the variant.
+    One row per run: the test metrics, trainable parameters, training seconds (validation included)
+    and the megabytes of the frozen weights, measured on the trained model (`quant.frozen_bytes`).
+
+    Example (seven variants, minutes each on a laptop CPU):
+        >>> table = compare_variants(TrainConfig(task="sentiment", epochs=1))  # doctest: +SKIP
+        >>> summarize_variants(table, "accuracy")  # doctest: +SKIP
+    """
+    from tqdm.auto import tqdm
+    variants = VARIANTS if variants is None else variants
+    test_set = load_test_split(base_config)
+    rows = []
+    for name, seed in tqdm([(n, s) for n in variants for s in seeds], desc="variants", disable=not progress):
+        interrupts.check()
+        result = train(replace(base_config, **variants[name], seed=seed), progress=False)
+        _, scores = evaluate(result.model, result.tokenizer, result.task, test_set)
+        rows.append({"variant": name, "seed": seed, **scalar_metrics(scores),
+                     "trainable_params": result.metrics["trainable_params"],
+                     "train_seconds": result.metrics["train_seconds"],
+                     "frozen_mb": round(quant.frozen_bytes(result.model) / 2**20, 2)})
+    return pd.DataFrame(rows)
+
+
+def summarize_variants(table, metric):
+    """Per variant, in the table's order: mean, standard deviation and count of `metric` over seeds,
+    the trainable parameters, the median training seconds and the frozen megabytes.
+
+    >>> table = pd.DataFrame({"variant": ["b", "a", "b"], "seed": [0, 0, 1], "f1": [1.0, 2.0, 3.0],
+    ...                       "trainable_params": 5, "train_seconds": [1.0, 2.0, 3.0], "frozen_mb": 9.0})
+    >>> summarize_variants(table, "f1")[["variant", "mean", "std", "count", "train_seconds"]].round(3)
+      variant  mean    std  count  train_seconds
+    0       b   2.0  1.414      2            2.0
+    1       a   2.0    NaN      1            2.0
+    """
+    grouped = table.groupby("variant", sort=False)
+    summary = grouped[metric].agg(["mean", "std", "count"])
+    summary["trainable_params"] = grouped["trainable_params"].first()
+    summary["train_seconds"] = grouped["train_seconds"].median()
+    summary["frozen_mb"] = grouped["frozen_mb"].first()
+    return summary.reset_index()

@@ -214,3 +214,20 @@ def test_cli_trains_each_variant(flags, field, value, tmp_path):
         assert config[field] == value
     else:
         assert json.loads((out / "lorakit.json").read_text())["options"]["loraplus_ratio"] == 16
+
+
+# ----------------------------------------------------------------------------- the matched-budget table
+def test_compare_variants_trains_each_variant_on_the_same_budget():
+    from lorakit.config import TrainConfig
+    from lorakit.sweep import compare_variants, summarize_variants
+    base = TrainConfig(task="sentiment", epochs=1, max_train_examples=16, max_eval_examples=8)
+    variants = {"LoRA": {}, "DoRA": {"use_dora": True}, "QLoRA": {"quantize": "nf4"}}
+    table = compare_variants(base, variants, seeds=(0, 1), progress=False)
+    assert table["variant"].tolist() == ["LoRA", "LoRA", "DoRA", "DoRA", "QLoRA", "QLoRA"]
+    assert len(table) == 6 and table["accuracy"].between(0, 1).all()
+    summary = summarize_variants(table, "accuracy").set_index("variant")
+    assert summary["count"].tolist() == [2, 2, 2]
+    lora, dora, qlora = (summary.loc[v] for v in variants)
+    assert dora.trainable_params == lora.trainable_params + 12 * 384   # a magnitude per output row
+    assert qlora.trainable_params == lora.trainable_params
+    assert qlora.frozen_mb < 0.8 * lora.frozen_mb                      # the body's Linear layers in 4 bits
