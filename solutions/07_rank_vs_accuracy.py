@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lorakit.exercises import nb07
 from lorakit.fast import pick
 from lorakit.sweep import bundled_results, run_sweep, summarize
 from lorakit.config import TrainConfig
@@ -25,6 +26,7 @@ best = lora["mean"].max()
 enough = min(r for r in lora.index if lora.loc[r, "mean"] >= best - 0.01)
 share = lora.loc[enough, "trainable_params"] / full["trainable_params"]
 assert share < 0.01
+assert nb07.check_1(enough, share)
 print(f"1. rank {enough} is within one point of the best ({lora.loc[enough, 'mean']:.4f} vs {best:.4f}), "
       f"with {lora.loc[enough, 'trainable_params']:,} trainable weights = {100 * share:.3f}% of full fine-tuning's")
 
@@ -33,23 +35,31 @@ print(f"1. rank {enough} is within one point of the best ({lora.loc[enough, 'mea
 # depend on r: the classifier head, a (2, 384) weight and 2 biases = 770.
 slope, intercept = np.polyfit(lora.index.to_numpy(float), lora["trainable_params"].to_numpy(float), 1)
 assert round(slope) == 12 * (384 + 384) == 9216 and round(intercept) == 2 * 384 + 2 == 770
+assert nb07.check_2(slope, intercept)
 print(f"2. trainable = {slope:.0f} r + {intercept:.0f}")
 
 # Exercise 3. The difference of two means over n seeds each has a standard error of
 # sqrt(s1^2 / n + s2^2 / n). A difference within about two standard errors is not evidence; telling such
 # ranks apart needs more seeds (the error falls as 1/sqrt(n)) or a larger test split.
+answers = {}
 for low_rank in (1, 4):
     low, high = lora.loc[low_rank], lora.loc[32]
     difference = high["mean"] - low["mean"]
     se = math.sqrt(low["std"] ** 2 / low["count"] + high["std"] ** 2 / high["count"])
-    assert se > 0
+    answers[low_rank] = (se, bool(difference > 2 * se))
     verdict = "more than" if abs(difference) > 2 * se else "within"
     print(f"3. rank 32 - rank {low_rank} = {difference:+.4f}, standard error {se:.4f}: {verdict} two "
           f"standard errors with {int(low['count'])} seeds")
+(se_1, beats_1), (se_4, beats_4) = answers[1], answers[4]
+assert beats_1 and not beats_4             # rank 32 beats rank 1 beyond the noise, not rank 4
+assert nb07.check_3(se_1, se_4, beats_1, beats_4)
+assert not nb07.check_3(lora.loc[1, "std"], se_4, beats_1, beats_4)   # a std over seeds is not an error of a mean
 
 # Exercise 4. rsLoRA scales by alpha / sqrt(r): the same as alpha / r at r = 1, but sqrt(r) times larger
 # above it, so the high ranks take larger effective steps (notebook 02). At rank 1 both runs are the
 # same computation, so their results are identical.
+ratios = {r: (16 / math.sqrt(r)) / (16 / r) for r in (1, 4, 16)}      # = sqrt(r)
+assert nb07.check_4(ratios, max(ratios))
 ranks = pick(full=[1, 4, 16], fast=[1, 4])
 config = TrainConfig(max_train_examples=pick(full=1500, fast=24), max_eval_examples=pick(full=500, fast=24),
                      epochs=pick(full=2, fast=1))

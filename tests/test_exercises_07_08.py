@@ -1,0 +1,142 @@
+"""The exercise checkers of notebooks 07 and 08: each accepts the solution's answer and rejects wrong ones.
+
+The answers here are computed as `solutions/07_rank_vs_accuracy.py` and `solutions/08_what_lora_learns.py`
+compute them (those scripts also assert that the checkers accept them); exercises that train use a
+tiny BERT with LoRA instead of a training run.
+"""
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lorakit.analysis import amplification, subspace_similarity
+from lorakit.exercises import nb07, nb08
+from lorakit.lora import apply_lora, lora_layers
+from lorakit.sweep import bundled_results, summarize
+from tiny import tiny_bert
+
+
+@pytest.fixture(scope="module")
+def lora():
+    summary = summarize(bundled_results("sentiment"), "accuracy")
+    return summary[summary["method"] == "lora"].set_index("rank")
+
+
+def standard_error(lora, low):
+    a, b = lora.loc[low], lora.loc[32]
+    return math.sqrt(a["std"] ** 2 / a["count"] + b["std"] ** 2 / b["count"])
+
+
+# Notebook 07
+
+def test_07_1_smallest_rank_within_a_point(lora):
+    full = nb07.full_params()
+    best = lora["mean"].max()
+    enough = min(r for r in lora.index if lora.loc[r, "mean"] >= best - 0.01)
+    share = lora.loc[enough, "trainable_params"] / full
+    assert nb07.check_1(enough, share)
+    assert not nb07.check_1(32, lora.loc[32, "trainable_params"] / full)       # best, not smallest
+    assert not nb07.check_1(1, lora.loc[1, "trainable_params"] / full)         # more than a point below
+    assert not nb07.check_1(enough, 100 * share)                               # a percentage
+    assert "percentage" in str(nb07.check_1(enough, 100 * share))
+    assert not nb07.check_1(enough, lora.loc[enough, "trainable_params"])       # a count, not a fraction
+
+
+def test_07_2_slope_and_intercept(lora):
+    slope, intercept = np.polyfit(lora.index.to_numpy(float), lora["trainable_params"].to_numpy(float), 1)
+    assert nb07.check_2(slope, intercept)
+    assert not nb07.check_2(slope / 2, intercept)              # one factor, or one layer per block
+    assert not nb07.check_2(slope, 768)                        # the head without its biases
+    assert not nb07.check_2(384 * 384, intercept)
+
+
+def test_07_3_standard_errors(lora):
+    se_1, se_4 = standard_error(lora, 1), standard_error(lora, 4)
+    beats_1 = bool(lora.loc[32, "mean"] - lora.loc[1, "mean"] > 2 * se_1)
+    beats_4 = bool(lora.loc[32, "mean"] - lora.loc[4, "mean"] > 2 * se_4)
+    assert nb07.check_3(se_1, se_4, beats_1, beats_4)
+    assert not nb07.check_3(lora.loc[1, "std"], se_4, beats_1, beats_4)        # a std, not an error
+    assert not nb07.check_3(se_1, se_4 * math.sqrt(3), beats_1, beats_4)       # no 1/sqrt(n)
+    assert not nb07.check_3(se_1, se_4, not beats_1, beats_4)
+    assert not nb07.check_3(se_1, se_4, beats_1, not beats_4)
+    assert str(se_1)[:5] not in str(nb07.check_3(0.5, se_4, beats_1, beats_4))  # never tells the value
+
+
+def test_07_4_rslora_ratios():
+    ratios = {r: (16 / math.sqrt(r)) / (16 / r) for r in (1, 4, 16)}
+    assert nb07.check_4(ratios, 16)
+    assert not nb07.check_4({r: 1 / v for r, v in ratios.items()}, 16)        # upside down
+    assert not nb07.check_4(ratios, 1)
+    assert not nb07.check_4([1, 2, 4], 16)
+
+
+# Notebook 08
+
+def test_08_1_random_subspaces():
+    torch.manual_seed(0)
+    A1, A2 = torch.randn(8, 384), torch.randn(32, 384)
+    phis = {(i, j): subspace_similarity(A1, A2, i, j) for i, j in [(1, 1), (1, 32), (8, 8), (8, 32)]}
+    assert nb08.check_1(phis)
+    assert not nb08.check_1({(i, j): min(i, j) / 384 for i, j in phis})        # min instead of max
+    assert not nb08.check_1({(1, 1): 0.0026, (8, 8): 0.02})                     # no pair with i != j
+    assert not nb08.check_1({(i, j): 1.0 for i, j in phis})
+
+
+def merge_drift(dtype, cycles=10):
+    """How far W0 moves in `cycles` merges and unmerges of a rank-8 update (as the solution does it)."""
+    torch.manual_seed(0)
+    W0 = torch.randn(384, 384, dtype=dtype)
+    delta = 2 * torch.randn(384, 8, dtype=dtype) @ torch.randn(8, 384, dtype=dtype) * 0.02
+    W = W0.clone()
+    for _ in range(cycles):
+        W = (W + delta) - delta
+    return (W - W0).abs().max().item()
+
+
+def test_08_2_merge_drift():
+    drift32, drift64 = merge_drift(torch.float32), merge_drift(torch.float64)
+    assert nb08.check_2(drift32, drift64)
+    assert not nb08.check_2(0.0, drift64)                      # float32 rounds
+    assert not nb08.check_2(drift32, drift32)                  # float64 rounds far less
+    assert not nb08.check_2(0.3, drift64)                      # not rounding: a wrong unmerge
+
+
+@pytest.fixture(scope="module")
+def trained_like():
+    """A tiny BERT with rank-8 LoRA whose B is random, as after some training."""
+    model = apply_lora(tiny_bert(), ["query", "value"], r=8, lora_alpha=16)
+    torch.manual_seed(1)
+    for layer in lora_layers(model).values():
+        nn.init.normal_(layer.lora_B.weight, std=0.1)
+    return model
+
+
+def test_08_3_directions_for_90_percent(trained_like):
+    k90 = {}
+    for name, layer in lora_layers(trained_like).items():
+        s = torch.linalg.svdvals(layer.get_delta_weight().detach().double())
+        energy = (s ** 2).cumsum(0) / (s ** 2).sum()
+        k90[name] = int((energy < 0.9).sum()) + 1
+    assert nb08.check_3(k90, trained_like)
+    assert not nb08.check_3({name: k - 1 for name, k in k90.items()}, trained_like)       # one short
+    assert not nb08.check_3(dict(list(k90.items())[:-1]), trained_like)                  # a layer missing
+    unsquared = {}                                             # 90% of the sum of singular values, not squares
+    for name, layer in lora_layers(trained_like).items():
+        s = torch.linalg.svdvals(layer.get_delta_weight().detach().double())
+        unsquared[name] = int((s.cumsum(0) / s.sum() < 0.9).sum()) + 1
+    assert unsquared != k90 and not nb08.check_3(unsquared, trained_like)
+
+
+def test_08_4_longer_training(trained_like):
+    layer = lora_layers(trained_like)[next(iter(lora_layers(trained_like)))]
+    W0 = layer.base_layer.weight
+    short = amplification(W0, layer.get_delta_weight(), r=4)
+    long = amplification(W0, 2 * layer.get_delta_weight(), r=4)    # the same directions, twice as far
+    assert nb08.check_4(short, long, norm_grows=True, factor_grows=True)
+    assert not nb08.check_4(short, long, norm_grows=True, factor_grows=False)
+    assert not nb08.check_4(long, short, norm_grows=False, factor_grows=False)   # swapped: norm must grow
+    inverted = dict(long, factor=long["w_on_delta"] / long["delta_norm"])
+    assert not nb08.check_4(short, inverted, True, True)
+    assert not nb08.check_4(amplification(W0, layer.get_delta_weight(), r=2), long, True, True)  # not rank 4
