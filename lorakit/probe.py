@@ -36,38 +36,51 @@ def sentence_features(model, tokenizer, texts, pooling="mean", batch_size=32, ma
     """One frozen feature vector per text: (n, hidden), float32, on the CPU.
 
     `model` is a BERT-like encoder (`AutoModel`) or a task model around one (its `base_model` is
-    used, so a head never runs). Texts are padded per batch; padding never changes a text's vector.
+    used, so a head never runs). `pooling` is one of POOLINGS, or a tuple of them: then a dict
+    {pooling: (n, hidden)} from one forward pass. Texts are batched shortest first, so that little
+    is padding, and returned in their own order; padding never changes a text's vector.
 
     >>> from transformers import AutoModel
     >>> from lorakit.models import default_model, load_tokenizer
     >>> model, tokenizer = AutoModel.from_pretrained(default_model()), load_tokenizer()
     >>> sentence_features(model, tokenizer, ["Great film.", "Not great at all."]).shape
     torch.Size([2, 384])
+    >>> {k: v.shape for k, v in sentence_features(model, tokenizer, ["Fine."], ("mean", "cls")).items()}
+    {'mean': torch.Size([1, 384]), 'cls': torch.Size([1, 384])}
     """
-    if pooling not in POOLINGS:
+    poolings = (pooling,) if isinstance(pooling, str) else tuple(pooling)
+    if not set(poolings) <= set(POOLINGS):
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
     encoder = model.base_model
     was_training = encoder.training
     encoder.eval()
     device = next(encoder.parameters()).device
-    texts, chunks = list(texts), []
+    texts = list(texts)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))      # short with short
+    chunks = {name: [] for name in poolings}
     for start in range(0, len(texts), batch_size):
-        batch = tokenizer(texts[start:start + batch_size], padding=True, truncation=True,
-                          max_length=max_length, return_tensors="pt").to(device)
+        batch = tokenizer([texts[i] for i in order[start:start + batch_size]], padding=True,
+                          truncation=True, max_length=max_length, return_tensors="pt").to(device)
         out = encoder(**batch)
-        hidden = out.last_hidden_state                               # (B, T, H)
-        if pooling == "mean":
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)   # (B, T, 1)
-            vectors = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)     # (B, H)
-        elif pooling == "cls":
-            vectors = hidden[:, 0]                                   # (B, H)
-        else:
-            if out.pooler_output is None:
-                raise ValueError("this encoder has no pooler; use pooling='mean' or 'cls'")
-            vectors = out.pooler_output                              # (B, H)
-        chunks.append(vectors.float().cpu())
+        for name in poolings:
+            chunks[name].append(pool(out, batch["attention_mask"], name).float().cpu())
     encoder.train(was_training)
-    return torch.cat(chunks)                                         # (n, H)
+    back = torch.argsort(torch.tensor(order))                            # sorted position of each text
+    features = {name: torch.cat(parts)[back] for name, parts in chunks.items()}   # (n, H) each
+    return features[pooling] if isinstance(pooling, str) else features
+
+
+def pool(out, attention_mask, pooling):
+    """(B, H) sentence vectors from an encoder's output `out` for a batch with `attention_mask` (B, T)."""
+    hidden = out.last_hidden_state                                       # (B, T, H)
+    if pooling == "mean":
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)             # (B, T, 1)
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)         # (B, H)
+    if pooling == "cls":
+        return hidden[:, 0]                                              # (B, H)
+    if out.pooler_output is None:
+        raise ValueError("this encoder has no pooler; use pooling='mean' or 'cls'")
+    return out.pooler_output                                             # (B, H)
 
 
 def mean_pooled_features(model, tokenizer, texts, batch_size=32, max_length=128):

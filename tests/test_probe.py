@@ -95,3 +95,9 @@ def test_probe_matches_a_known_solution():
     assert probe.predictions == [0, 1]          # the midpoint 1.0 is the boundary
     torch.testing.assert_close(probe.bias[1] - probe.bias[0], torch.tensor(0.0, dtype=torch.float64),
                                atol=1e-6, rtol=0)
+
+
+def test_several_poolings_in_one_pass_equal_one_at_a_time(model, tokenizer):
+    both = sentence_features(model, tokenizer, TEXTS, ("mean", "pooler"), batch_size=2)
+    for pooling in ("mean", "pooler"):
+        torch.testing.assert_close(both[pooling], one_by_one(model, tokenizer, pooling), atol=1e-5, rtol=1e-5)
