@@ -40,14 +40,10 @@ def built(exercise, layer_class, **options):
 def check_1(layer_class):
     """Your `MyLoRALinear` with a `lora_dropout` argument, compared with lorakit's in eval and train mode.
 
-    >>> class NoDropout(nn.Module):
+    >>> from lorakit.lora import LoRALinear
+    >>> class NoDropout(LoRALinear):                  # takes lora_dropout, and ignores it
     ...     def __init__(self, base, r, lora_alpha, lora_dropout=0.0):
-    ...         super().__init__()
-    ...         self.base_layer, self.scaling = base, lora_alpha / r
-    ...         self.lora_A, self.lora_B = nn.Linear(12, r, bias=False), nn.Linear(r, 8, bias=False)
-    ...         nn.init.kaiming_uniform_(self.lora_A.weight, a=5 ** 0.5)
-    ...     def forward(self, x):
-    ...         return self.base_layer(x) + self.scaling * self.lora_B(self.lora_A(x))
+    ...         super().__init__(base, r, lora_alpha)
     >>> check_1(NoDropout)
     Exercise 1: not yet: in train() mode the outputs differ: apply dropout to the input of the LoRA path, once.
     """
@@ -70,14 +66,10 @@ def check_1(layer_class):
 def check_2(layer_class):
     """Your `MyLoRALinear` with a `use_rslora` argument, compared with lorakit's.
 
-    >>> class Plain(nn.Module):
+    >>> from lorakit.lora import LoRALinear
+    >>> class Plain(LoRALinear):                      # takes use_rslora, and ignores it
     ...     def __init__(self, base, r, lora_alpha, use_rslora=False):
-    ...         super().__init__()
-    ...         self.base_layer, self.scaling = base, lora_alpha / r
-    ...         self.lora_A, self.lora_B = nn.Linear(12, r, bias=False), nn.Linear(r, 8, bias=False)
-    ...         nn.init.kaiming_uniform_(self.lora_A.weight, a=5 ** 0.5)
-    ...     def forward(self, x):
-    ...         return self.base_layer(x) + self.scaling * self.lora_B(self.lora_A(x))
+    ...         super().__init__(base, r, lora_alpha)
     >>> check_2(Plain)
     Exercise 2: not yet: with use_rslora=True the scaling is not rsLoRA's.
     """
@@ -121,16 +113,12 @@ def check_3(trainable):
 def check_4(layer_class):
     """Your `MyLoRALinear` with a merge guard: merging twice must raise, merge then unmerge must agree.
 
-    >>> class Unguarded(nn.Module):
-    ...     def __init__(self, base, r, lora_alpha):
-    ...         super().__init__()
-    ...         self.base_layer, self.scaling = base, lora_alpha / r
-    ...         self.lora_A, self.lora_B = nn.Linear(12, r, bias=False), nn.Linear(r, 8, bias=False)
-    ...     def forward(self, x):
-    ...         return self.base_layer(x) + self.scaling * self.lora_B(self.lora_A(x))
+    >>> from lorakit.lora import LoRALinear
+    >>> class Unguarded(LoRALinear):                  # merges as often as it is asked
     ...     @torch.no_grad()
     ...     def merge(self):
-    ...         self.base_layer.weight += self.scaling * self.lora_B.weight @ self.lora_A.weight
+    ...         self.base_layer.weight += self.get_delta_weight()
+    ...         self.merged = True
     >>> check_4(Unguarded)
     Exercise 4: not yet: merge() ran twice without complaint.
     """
