@@ -9,6 +9,7 @@ import datasets
 import torch
 
 import lorakit
+from lorakit.exercises import nb05
 from lorakit.fast import pick
 from lorakit.tasks import get_task
 from lorakit.config import DEFAULT_LR, TrainConfig
@@ -26,6 +27,7 @@ torch.testing.assert_close(torch.softmax(z, dim=-1)[:, 1], torch.sigmoid(d))
 negative_share = (torch.tanh(d) < 0).double().mean().item()
 assert 0.4 < negative_share < 0.6
 torch.testing.assert_close((torch.tanh(d / 2) + 1) / 2, torch.sigmoid(d))
+assert nb05.check_1(z, torch.softmax(z, dim=-1)[:, 1], negative_share, (torch.tanh(d / 2) + 1) / 2)
 print(f"1. softmax == sigmoid(z1 - z0); tanh(z1 - z0) < 0 for {negative_share:.1%} of random logits")
 
 # Exercise 2. From a confusion matrix (rows gold, columns predicted): accuracy = trace / total; F1 of a
@@ -55,6 +57,7 @@ for matrix in ([[40, 10], [30, 20]], [[95, 0], [5, 0]]):
     m = sentiment.metrics(*data_for(matrix))
     assert m["confusion_matrix"] == matrix
     assert math.isclose(m["accuracy"], accuracy) and math.isclose(m["macro_f1"], macro_f1)
+    assert nb05.check_2(matrix, accuracy, macro_f1)
     print(f"2. {matrix}: accuracy {accuracy:.3f}, macro-F1 {macro_f1:.3f}")
 # They differ a lot when the classes are unbalanced and the model favours the big one: always saying
 # "negative" on 95 negative and 5 positive texts is 95 % accurate, but the positive class's F1 is 0, so
@@ -70,14 +73,17 @@ def state_mib(trainable, total):
 
 print("3.              MiniLM (22.7 M)   110 M model")
 big = 110_000_000
+minilm_mib, big_mib = {}, {}
 for method in ("full", "lora", "head"):
     model = prepare_model("sentiment", LABELS, TrainConfig(method=method))
     trainable, total = lorakit.count_parameters(model)
     big_trainable = {"full": big, "lora": 0.003 * big, "head": 2 * 768 + 2}[method]
-    print(f"   {method:<5} {state_mib(trainable, total):14.0f} MiB {state_mib(big_trainable, big):11.0f} MiB")
+    minilm_mib[method], big_mib[method] = state_mib(trainable, total), state_mib(big_trainable, big)
+    print(f"   {method:<5} {minilm_mib[method]:14.0f} MiB {big_mib[method]:11.0f} MiB")
     if method == "full":
         assert math.isclose(state_mib(trainable, total), 16 * total / 2**20)   # 4 copies of every weight
 assert state_mib(big, big) > 1600 > state_mib(0.003 * big, big)
+assert nb05.check_3(minilm_mib, big_mib, {"lora", "head"})
 # 2 GB = 1907 MiB. For the 110 M model the state alone of full fine-tuning (about 1.7 GB) leaves almost
 # nothing for activations, the CUDA context and the data; LoRA and head-only need about a quarter of it
 # (the frozen weights), so they fit with room to spare. That is LoRA's memory argument in one line.
@@ -94,3 +100,4 @@ for lr in (DEFAULT_LR["lora"], DEFAULT_LR["full"]):
     norms[lr] = sum(layer.lora_B.weight.norm().item() for layer in lorakit.lora_layers(result.model).values())
     print(f"4. lr {lr:g}: validation accuracy {result.metrics['accuracy']:.3f}, sum of |B| {norms[lr]:.4f}")
 assert norms[DEFAULT_LR["full"]] < norms[DEFAULT_LR["lora"]] / 5
+assert nb05.check_4(norms, one_lr_is_fair=False)
