@@ -21,11 +21,12 @@ logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
 
 __version__ = "0.1.0"
 
-MODULES = ("adapters", "analysis", "data", "device", "errors", "fast", "grads", "lora", "lowrank",
-           "models", "plots", "quant", "tasks")
+MODULES = ("adapters", "analysis", "audit", "data", "device", "errors", "exercises", "fast", "grads", "lora",
+           "lowrank", "models", "plots", "probe", "quant", "tasks", "variants")
 # Each public name and the module it lives in.
 NAMES = {
     "adapters": ("load_adapter", "read_adapter_config", "save_adapter"),
+    "audit": ("audit_lora",),
     "errors": ("AdapterError", "ConfigError", "DataError", "LorakitError", "MergeError",
                "TrainingError"),
     "fast": ("fast_mode",),
