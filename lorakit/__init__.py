@@ -33,6 +33,7 @@ NAMES = {
     "lora": ("LoRALinear", "LoraConfig", "apply_lora", "count_parameters", "linear_layer_names",
              "lora_layers", "merge_and_unload", "merge_lora", "unmerge_lora"),
     "models": ("default_model", "default_target_modules", "load_task_model", "load_tokenizer"),
+    "probe": ("fit_probe", "mean_pooled_features", "sentence_features"),
     "quant": ("NF4Linear", "dequantize_nf4", "quantize_model", "quantize_nf4"),
 }
 _HOME = {name: module for module, names in NAMES.items() for name in names}
