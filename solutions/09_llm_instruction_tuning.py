@@ -12,6 +12,7 @@ import torch
 import lorakit
 from lorakit.config import TrainConfig
 from lorakit.data import bundled_data_dir, load_split
+from lorakit.exercises import nb09
 from lorakit.device import select_device
 from lorakit.fast import pick
 from lorakit.inference import predict
@@ -38,6 +39,7 @@ class Reworded(SentimentTask):
 
 
 assert Reworded.chat_instructions[0] not in SentimentTask.chat_instructions       # never seen in training
+assert nb09.check_1(Reworded.chat_instructions[0])
 prompt = tokenizer.decode(AskedTask(Reworded()).encode(reviews.select([0]), tokenizer)["input_ids"][0])
 assert "Just that word, please." in prompt and reviews[0]["text"] in prompt
 assert prompt.endswith("<|im_start|>assistant\n")                                 # the generation prompt
@@ -72,6 +74,7 @@ for r in (2, 32):
     assert counts[r] == expected, (r, counts[r], expected)
     del model
 assert counts[32] == 16 * counts[2]                       # linear in r
+assert nb09.check_2(counts)
 print(f"2. {len(linear)} adapted layers; trainable parameters: r = 2 {counts[2]:,}, r = 32 {counts[32]:,}")
 
 general = read_chat(bundled_data_dir() / "chat" / "general.jsonl", require_labels=False)
@@ -132,6 +135,7 @@ cases = {
 }
 for reply, expected in cases.items():
     assert ner.from_reply(reply, row) == expected, (reply, ner.from_reply(reply, row))
+assert nb09.check_3(tokens, cases)
 gold_ids = [ner.labels.index(t) for t in gold_tags]
 sentence = datasets.Dataset.from_dict({"tokens": [tokens], "ner_tags": [gold_ids]})      # one gold row
 asked = AskedTask(ner)
@@ -152,7 +156,8 @@ assert m["precision"] == 1 and m["recall"] == 0.25
 # about one example's length per shot, and the model sees the format it must answer in.
 print("4. shots  prompt tokens  accuracy  unparsed")
 lengths = []
-for shots in pick(full=(0, 1, 3, 5), fast=(0, 1, 3)):
+shot_counts = pick(full=(0, 1, 3, 5), fast=(0, 1, 3))
+for shots in shot_counts:
     asked = AskedTask(SentimentTask(), shots=shots, max_new_tokens=REPLY_TOKENS)
     prompt_ids = asked.encode(reviews.select([0]), tokenizer)["input_ids"][0]
     assert tokenizer.decode(prompt_ids).count("<|im_start|>assistant") == shots + 1   # K replies + the open turn
@@ -160,5 +165,6 @@ for shots in pick(full=(0, 1, 3, 5), fast=(0, 1, 3)):
     scores = asked.metrics(reviews, predict(base, tokenizer, asked, reviews))
     print(f"   {shots:5d} {len(prompt_ids):14d} {scores['accuracy']:9.3f} {scores['unparsed_percent']:8.1f} %")
 assert lengths == sorted(lengths) and len(set(lengths)) == len(lengths)
+assert nb09.check_4(dict(zip(shot_counts, lengths)))
 # Compare the unparsed share first: the solved examples show the model the format to answer in. Whatever they
 # add beyond that, their cost is the prompt: every question is read with all the shots before it.
