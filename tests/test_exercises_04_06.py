@@ -14,6 +14,7 @@ from lorakit.data import load_task_data
 from lorakit.exercises import nb04, nb05, nb06
 from lorakit.models import load_tokenizer
 from lorakit.tasks import NER_TAGS, best_span
+from lorakit.tasks.ner import align_labels_with_tokens, continuation_labels
 
 TAG = {name: i for i, name in enumerate(NER_TAGS)}
 
@@ -24,16 +25,7 @@ def test_04_1_alignment_with_all_tokens():
     words = ["Florencia", "Medina", "(", "Uzbekistan", ")"]
     tags = [TAG[t] for t in ["B-PER", "I-PER", "O", "B-LOC", "O"]]
     word_ids = load_tokenizer()(words, is_split_into_words=True).word_ids()
-    right, previous = [], None
-    for word in word_ids:
-        if word is None:
-            right.append(-100)
-        elif word != previous:
-            right.append(tags[word])
-        else:
-            name = NER_TAGS[tags[word]]
-            right.append(TAG["I-" + name[2:]] if name.startswith("B-") else tags[word])
-        previous = word
+    right = align_labels_with_tokens(word_ids, tags, True, continuation_labels(NER_TAGS))  # the solution's, checked there
     assert nb04.check_1(right, word_ids, tags)
     first_only = [label if word is None or word != prev else -100            # the notebook's default rule
                   for label, word, prev in zip(right, word_ids, [None] + word_ids[:-1])]
