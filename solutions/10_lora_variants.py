@@ -14,6 +14,7 @@ from lorakit.fast import pick
 from lorakit.lora import apply_lora, count_parameters
 from lorakit.models import load_task_model
 from lorakit.train import train
+from lorakit.variants import pissa_nf4_error
 
 # Exercise 1. 4 bits of code per weight, plus the constants: without double quantisation one fp32
 # constant per block (32 / blocksize bits); with it, one 8-bit constant per block (8 / blocksize) and one
@@ -53,8 +54,8 @@ print(f"3. alpha = 128: plain LoRA accuracy {plain.metrics['accuracy']:.4f}, rsL
 # r = 384 (= min(d_in, d_out)): then W0 is all principal part and the residual is zero, which NF4 stores
 # exactly. The fall is not linear: the first directions hold most of the energy and the outliers.
 query = encoder.bert.encoder.layer[0].attention.self.query.weight.detach()
-errors = {r: nb10.residual_nf4_error(query, r) for r in (1, 8, 32, 128)}
+errors = {r: pissa_nf4_error(query, r) for r in (1, 8, 32, 128)}
 assert all(errors[a] > errors[b] for a, b in [(1, 8), (8, 32), (32, 128)])
-assert nb10.residual_nf4_error(query, 384) < 1e-5
+assert pissa_nf4_error(query, 384) < 1e-5
 assert nb10.check_4(errors)
 print("4.", {r: round(e, 4) for r, e in errors.items()})

@@ -2,6 +2,7 @@
 import math
 
 from lorakit.exercises import nb10
+from lorakit.variants import pissa_nf4_error
 
 
 def test_check_1_bits_per_weight():
@@ -28,7 +29,7 @@ def test_check_3_alpha():
 
 def test_check_4_pissa_errors():
     weight = nb10._query_weight()
-    right = {r: nb10.residual_nf4_error(weight, r) for r in (1, 8, 32, 128)}
+    right = {r: pissa_nf4_error(weight, r) for r in (1, 8, 32, 128)}
     assert all(right[a] > right[b] for a, b in [(1, 8), (8, 32), (32, 128)])
     assert nb10.check_4(right)
     plain = {r: right[1] * 1.2 for r in right}           # the error of W0 itself, at every rank

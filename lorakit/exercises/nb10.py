@@ -7,8 +7,7 @@ Example:
 import functools
 import math
 
-import torch
-
+from ..variants import pissa_nf4_error
 from . import close, verdict
 
 DOUBLE_BLOCK = 256     # constants per second-level block (QLoRA's double quantisation)
@@ -85,21 +84,6 @@ def _query_weight():
     return model.base_model.encoder.layer[0].attention.self.query.weight.detach().clone()
 
 
-def residual_nf4_error(weight, r):
-    """Relative NF4 error of W after its top-r singular part is kept in full precision (QPiSSA).
-
-    >>> w = torch.randn(64, 64)
-    >>> residual_nf4_error(w, 64) < 1e-5 < residual_nf4_error(w, 1)
-    True
-    """
-    from .. import quant
-    U, S, Vh = torch.linalg.svd(weight, full_matrices=False)
-    principal = U[:, :r] @ torch.diag(S[:r]) @ Vh[:r]
-    residual = weight - principal
-    restored = quant.dequantize_nf4(*quant.quantize_nf4(residual)) + principal
-    return ((restored - weight).norm() / weight.norm()).item()
-
-
 def check_4(errors):
     """{r: relative NF4 error of the residual} for the query layer of block 0, r = 1, 8, 32, 128.
 
@@ -111,7 +95,7 @@ def check_4(errors):
     for r in (1, 8, 32, 128):
         if r not in errors:
             problems.append(f"give the error at r={r}")
-        elif not close(errors[r], residual_nf4_error(weight, r), rel=0.02):
+        elif not close(errors[r], pissa_nf4_error(weight, r), rel=0.02):
             problems.append(f"r={r}: quantise W0 minus its top-r part, add the top-r part back, compare with W0")
             break
     return verdict(4, problems)
