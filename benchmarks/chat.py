@@ -55,6 +55,7 @@ import argparse
 import contextlib
 import copy
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -515,6 +516,8 @@ def bench_chat(model=None, tokenizer=None, examples=None, batch_size=None, max_l
     generation = bench_generation(lorakit_model, {k: v.to(device) for k, v in prompts.items()}, gen_tokens,
                                   repeats, warmup, device)
 
+    for trainer in trainers.values():  # the output folders SFTTrainer needs; nothing is saved in them
+        shutil.rmtree(trainer.args.output_dir, ignore_errors=True)
     per_token = {name: seconds_per_token(times[name], batches[name], warmup) for name in steps}
     paired_ratios = {key: paired(per_token[b], per_token[a])
                      for key, (a, b) in SPEED_RATIOS.items() if a in steps and b in steps}
