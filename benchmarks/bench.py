@@ -23,6 +23,7 @@ are set explicitly (--threads, default: the cores this process may use) and repo
 This file is the command line only: plan.py says what to run, report.py writes the tables and JSON.
 """
 import argparse
+import json
 import os
 import sys
 from dataclasses import replace
@@ -38,8 +39,8 @@ if ROOT not in sys.path:
 import torch  # noqa: E402
 
 from benchmarks.plan import plan_for  # noqa: E402
-from benchmarks.report import markdown, write_json  # noqa: E402
-from benchmarks.suite import run  # noqa: E402
+from benchmarks.report import add_chat, markdown, write_json  # noqa: E402
+from benchmarks.suite import native_bf16, run  # noqa: E402
 from lorakit.device import select_device  # noqa: E402
 from lorakit.errors import ConfigError  # noqa: E402
 
@@ -84,11 +85,36 @@ def parse_args(argv=None):
                         help="torch threads (default: the CPUs this process may use)")
     parser.add_argument("--adamw", default="fused", choices=["fused", "foreach", "for-loop"],
                         help="AdamW implementation for every contender (default fused, the fastest)")
+    parser.add_argument("--bf16", default="auto", choices=["auto", "on", "off"],
+                        help="also time the lorakit LoRA step under bf16 autocast: auto (default) where "
+                             "the device computes bf16 natively; on, also where it is emulated")
+    parser.add_argument("--chat", default="run", metavar="run|skip|FILE",
+                        help="the chat task against TRL's SFTTrainer (benchmarks/chat.py): run it "
+                             "(default; 18 min on one thread, quick: a tiny Llama), skip it, or take "
+                             "the JSON that `python -m benchmarks.chat --json FILE` wrote")
     parser.add_argument("--note", help="a line to record with the results, e.g. 'machine shared'")
     args = parser.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be at least 1")
     return args
+
+
+def chat_results(choice, quick, device, log):
+    """The chat benchmark's results: run now, read from a JSON file, or None ("skip")."""
+    if choice == "skip":
+        return None
+    if choice == "run":
+        from benchmarks.chat import run_chat
+        log("[chat] lorakit vs TRL SFTTrainer + peft" + (" (tiny Llama)" if quick else ", SmolLM2-135M-Instruct"))
+        return run_chat(quick, device, log=log)
+    try:
+        results = json.loads(Path(choice).read_text())
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"--chat {choice}: not a JSON file that benchmarks.chat wrote ({e})") from None
+    if "chat_vs_trl_tokens_per_second" not in results:
+        raise SystemExit(f"--chat {choice}: no chat_vs_trl_tokens_per_second in it; write it with "
+                         "python -m benchmarks.chat --json FILE")
+    return results
 
 
 def main(argv=None, plan=None):
@@ -99,10 +125,13 @@ def main(argv=None, plan=None):
     torch.set_num_threads(args.threads or default_threads())
     torch.manual_seed(0)
     device = choose_device(args.device)
-    plan = plan or plan_for(args.quick, args.repeats, args.adamw)
+    bf16 = native_bf16(device) if args.bf16 == "auto" else args.bf16 == "on"
+    plan = plan or plan_for(args.quick, args.repeats, args.adamw, bf16)
     if args.note:
         plan = replace(plan, notes=plan.notes + [args.note])
-    results = run(plan, device, log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    results = run(plan, device, log)
+    add_chat(results, chat_results(args.chat, plan.quick, device, log))
     print(markdown(results))
     if args.json:
         write_json(results, args.json)

@@ -601,25 +601,33 @@ def parse_args(argv=None):
     return args
 
 
+def run_chat(quick=False, device=torch.device("cpu"), repeats=None, model=None, trl_checkpointing=True,
+             log=print):
+    """The chat benchmark as `main` and `bench.py` run it: the bundled SmolLM2 (or `model`), or with
+    `quick` a tiny Llama on its tokenizer; the results with the machine and the wall time."""
+    started = time.perf_counter()
+    if quick:
+        tokenizer = load_tokenizer(model or default_chat_model())
+        results = bench_chat(tiny_llama(tokenizer), tokenizer, chat_examples(48), batch_size=4,
+                             repeats=repeats or 3, warmup=1, device=device, gen_tokens=4, loop_steps=1,
+                             trl_checkpointing=trl_checkpointing, log=log)
+    else:
+        results = bench_chat(model, repeats=repeats or 5, device=device,
+                             trl_checkpointing=trl_checkpointing, log=log)
+    import trl
+    results["machine"] = machine_info(device) | {"trl": trl.__version__}
+    results["settings"]["quick"] = quick
+    results["wall_s"] = round(time.perf_counter() - started, 1)
+    return results
+
+
 def main(argv=None):
     """Command line entry point: print the markdown report, write the JSON; returns the results."""
     args = parse_args(argv)
     torch.set_num_threads(args.threads or default_threads())
-    device = choose_device(args.device)
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
-    started = time.perf_counter()
-    if args.quick:
-        tokenizer = load_tokenizer(args.model or default_chat_model())
-        results = bench_chat(tiny_llama(tokenizer), tokenizer, chat_examples(48), batch_size=4,
-                             repeats=args.repeats or 3, warmup=1, device=device, gen_tokens=4, loop_steps=1,
-                             trl_checkpointing=not args.no_trl_checkpointing, log=log)
-    else:
-        results = bench_chat(args.model, repeats=args.repeats or 5, device=device,
-                             trl_checkpointing=not args.no_trl_checkpointing, log=log)
-    import trl
-    results["machine"] = machine_info(device) | {"trl": trl.__version__}
-    results["settings"]["quick"] = args.quick
-    results["wall_s"] = round(time.perf_counter() - started, 1)
+    results = run_chat(args.quick, choose_device(args.device), args.repeats, args.model,
+                       not args.no_trl_checkpointing, log)
     if args.json:
         write_json(results, args.json)
     print(markdown(results) + (f"\n\nwrote {args.json}" if args.json else ""))

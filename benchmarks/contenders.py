@@ -1,8 +1,8 @@
 """What is benchmarked: the base models, the contenders built from them, and the optimizer.
 
 Every contender starts from a deep copy of the same base model, so all of them have the same weights:
-- "lorakit" and "peft": the same LoRA (`LORA`: r=8, alpha=16, query and value, no dropout, the
-  classifier trained whole) through each library;
+- "lorakit" and "peft": the same LoRA (`LORA`: r=8, alpha=16, query and value by default or every
+  Linear of the encoder (`plan.ALL_LINEAR`), no dropout, the classifier trained whole) through each library;
 - "full": full fine-tuning, every parameter trained;
 - "frozen_body": everything frozen but the classifier, yet backward runs through every layer
   computing activation gradients and no weight gradient at all: the floor of any adapter in the body.
@@ -11,7 +11,7 @@ Example:
     >>> from transformers import BertConfig, BertForSequenceClassification
     >>> base = BertForSequenceClassification(BertConfig(vocab_size=64, hidden_size=16,
     ...     num_hidden_layers=1, num_attention_heads=2, intermediate_size=32))
-    >>> models = {name: make(base) for name, make in STEP_CONTENDERS.items()}
+    >>> models = {name: make(base, LORA["target_modules"]) for name, make in STEP_CONTENDERS.items()}
     >>> {name: sum(p.numel() for p in trainable(m)) for name, m in models.items()}  # r(16 + 16) x 2 + 34
     {'lorakit': 546, 'peft': 546, 'full': 11810, 'frozen_body': 34}
 """
@@ -23,6 +23,7 @@ import torch
 from lorakit import apply_lora, load_task_model
 
 LORA = dict(r=8, lora_alpha=16, target_modules=["query", "value"], modules_to_save=["classifier"])
+
 
 
 def build_base(spec, device, num_labels=2):
@@ -60,24 +61,25 @@ def trainable(model):
     return [p for p in model.parameters() if p.requires_grad]
 
 
-def lorakit_model(base):
-    """A copy of `base` with lorakit's LoRA (`LORA`) applied."""
-    return apply_lora(copy.deepcopy(base), LORA["target_modules"], r=LORA["r"],
+def lorakit_model(base, target_modules=LORA["target_modules"]):
+    """A copy of `base` with lorakit's LoRA (`LORA`, on `target_modules`) applied."""
+    return apply_lora(copy.deepcopy(base), target_modules, r=LORA["r"],
                       lora_alpha=LORA["lora_alpha"], modules_to_save=LORA["modules_to_save"])
 
 
-def peft_model(base):
-    """A copy of `base` with peft's LoRA, configured as `LORA`."""
+def peft_model(base, target_modules=LORA["target_modules"]):
+    """A copy of `base` with peft's LoRA, configured as `LORA`, on `target_modules`."""
     import peft
+    targets = target_modules if isinstance(target_modules, str) else list(target_modules)
     config = peft.LoraConfig(task_type="SEQ_CLS", r=LORA["r"], lora_alpha=LORA["lora_alpha"],
-                             target_modules=list(LORA["target_modules"]), lora_dropout=0.0,
+                             target_modules=targets, lora_dropout=0.0,
                              modules_to_save=list(LORA["modules_to_save"]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return peft.get_peft_model(copy.deepcopy(base), config)
 
 
-def frozen_body_model(base):
+def frozen_body_model(base, target_modules=None):
     """Everything frozen but the classifier; the embeddings' output requires grad, so backward runs
     through every layer computing activation gradients and no weight gradient: the LoRA floor."""
     model = copy.deepcopy(base)
@@ -87,7 +89,12 @@ def frozen_body_model(base):
     return model
 
 
-STEP_CONTENDERS = {"lorakit": lorakit_model, "peft": peft_model, "full": copy.deepcopy,
+def full_model(base, target_modules=None):
+    """A copy of `base`, every parameter trained (`target_modules` is not used)."""
+    return copy.deepcopy(base)
+
+
+STEP_CONTENDERS = {"lorakit": lorakit_model, "peft": peft_model, "full": full_model,
                    "frozen_body": frozen_body_model}
 
 

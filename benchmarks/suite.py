@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from lorakit import LoRALinear, lora_layers, merge_and_unload, merge_lora
+from lorakit.device import has_native_bf16
 from lorakit.measure import training_step
 
 from .contenders import (LORA, STEP_CONTENDERS, build_base, lorakit_model, make_adamw, make_batch,
@@ -37,19 +38,21 @@ from .report import targets
 from .timing import interleaved, medians, paired, ratio, summary
 
 STEP_PAIRS = [("lorakit", "peft"), ("lorakit", "full"), ("peft", "full"), ("frozen_body", "full"),
-              ("lorakit", "frozen_body")]
+              ("lorakit", "frozen_body"), ("frozen_body", "peft"), ("peft", "frozen_body")]
 # ratio name: (benchmark, numerator, denominator); each is the median of the paired ratios
 TIME_RATIOS = {
     "lora_vs_peft_step": ("train_step", "lorakit", "peft"),
     "lora_vs_full_step": ("train_step", "lorakit", "full"),
     "peft_vs_full_step": ("train_step", "peft", "full"),
     "frozen_body_vs_full_step": ("train_step", "frozen_body", "full"),
-    "lora_vs_frozen_body_step": ("train_step", "lorakit", "frozen_body"),
+    "lora_vs_floor_step": ("train_step", "lorakit", "frozen_body"),
+    "peft_vs_floor_step": ("train_step", "peft", "frozen_body"),
+    "floor_vs_peft_step": ("train_step", "frozen_body", "peft"),   # the lowest lorakit / peft can go
     "merged_vs_base_latency": ("inference", "merged", "base"),
     "unmerged_vs_base_latency": ("inference", "unmerged", "base"),
     "merge_and_unload_vs_base_latency": ("inference", "merge_and_unload", "base"),
 }
-TOP_LEVEL = ("lora_vs_peft_step", "lora_vs_full_step", "merged_vs_base_latency",
+TOP_LEVEL = ("lora_vs_peft_step", "lora_vs_floor_step", "lora_vs_full_step", "merged_vs_base_latency",
              "lora_vs_full_optimizer_state")
 
 
@@ -73,25 +76,38 @@ def _step_memory(model, optimizer, step, batch_bytes, device):
     }
 
 
-def bench_train_step(base, batch, plan, device):
-    """{contender: times and bytes, "paired": {"a_vs_b": paired ratios}} of one training step."""
-    models = {name: make(base) for name, make in STEP_CONTENDERS.items()}
+def bf16_step(model, batch, optimizer, device):
+    """`training_step` under bf16 autocast: matmuls in bf16, the weights and their update in fp32."""
+    with torch.autocast(device.type, dtype=torch.bfloat16):
+        return training_step(model, batch, optimizer)
+
+
+def bench_train_step(base, batch, plan, device, targets=LORA["target_modules"]):
+    """{contender: times and bytes, "paired": {"a_vs_b": paired ratios}} of one training step;
+    with `plan.bf16` also "lorakit_bf16", the lorakit LoRA step under bf16 autocast."""
+    models = {name: make(base, targets) for name, make in STEP_CONTENDERS.items()}
+    if plan.bf16:
+        models["lorakit_bf16"] = lorakit_model(base, targets)
     optimizers = {name: make_adamw(trainable(model), plan.adamw) for name, model in models.items()}
     steps = {name: functools.partial(training_step, model, batch, optimizers[name])
              for name, model in models.items()}
+    if plan.bf16:
+        steps["lorakit_bf16"] = functools.partial(bf16_step, models["lorakit_bf16"], batch,
+                                                  optimizers["lorakit_bf16"], device)
     times = interleaved(steps, plan.repeats, plan.warmup, device)
     batch_bytes = tensor_bytes(batch.values())
     results = {name: summary(times[name])
                | _step_memory(model, optimizers[name], steps[name], batch_bytes, device)
                for name, model in models.items()}
-    results["paired"] = {f"{a}_vs_{b}": paired(times[a], times[b]) for a, b in STEP_PAIRS}
+    pairs = STEP_PAIRS + [("lorakit_bf16", "lorakit"), ("lorakit_bf16", "full")] * plan.bf16
+    results["paired"] = {f"{a}_vs_{b}": paired(times[a], times[b]) for a, b in pairs}
     return results
 
 
 # ----------------------------------------------------------------------------- 2. inference
-def _inference_models(base):
+def _inference_models(base, targets=LORA["target_modules"]):
     """Base, lorakit unmerged, merged and merge_and_unload, in eval mode; B != 0, as if trained."""
-    lora = lorakit_model(base)
+    lora = lorakit_model(base, targets)
     torch.manual_seed(1)
     for layer in lora_layers(lora).values():  # as if trained: B != 0, so merging changes the weights
         nn.init.normal_(layer.lora_B.weight, std=0.02)
@@ -120,10 +136,10 @@ def _no_grad_forward(model, inputs):
     return forward
 
 
-def bench_inference(base, batch, plan, device):
+def bench_inference(base, batch, plan, device, targets=LORA["target_modules"]):
     """{variant: times and weight bytes, "paired": {"variant_vs_base": ...}} of one forward pass."""
     inputs = {k: v for k, v in batch.items() if k != "labels"}
-    models = _inference_models(base)
+    models = _inference_models(base, targets)
     _check_same_logits(models, inputs)
     forwards = {name: _no_grad_forward(model, inputs) for name, model in models.items()}
     times = interleaved(forwards, plan.infer_repeats, plan.warmup, device)
@@ -187,17 +203,20 @@ def bench_model(spec, plan, device, log=print):
     """Training step and inference benchmarks of one ModelSpec, with their ratios."""
     base = build_base(spec, device)
     batch = make_batch(base, spec.batch, spec.seq_len, device)
-    log(f"[{spec.name}] training step: lorakit, peft, full, frozen body "
+    log(f"[{spec.name}] training step: lorakit, peft, full, frozen body{', lorakit bf16' * plan.bf16} "
         f"({plan.repeats} interleaved repeats)")
-    parts = {"train_step": bench_train_step(base, batch, plan, device)}
+    parts = {"train_step": bench_train_step(base, batch, plan, device, spec.targets)}
     log(f"[{spec.name}] inference: base, unmerged, merged, merge_and_unload "
         f"({plan.infer_repeats} interleaved repeats)")
-    parts["inference"] = bench_inference(base, batch, plan, device)
+    parts["inference"] = bench_inference(base, batch, plan, device, spec.targets)
     ratios = {name: parts[part]["paired"][f"{a}_vs_{b}"]["median"]
               for name, (part, a, b) in TIME_RATIOS.items()}
+    if plan.bf16:
+        ratios["bf16_vs_fp32_step"] = parts["train_step"]["paired"]["lorakit_bf16_vs_lorakit"]["median"]
     of_medians = {name: ratio(parts[part][a]["median_s"], parts[part][b]["median_s"])
                   for name, (part, a, b) in TIME_RATIOS.items()}
     return {"model": model_info(base), "note": spec.note, "batch": spec.batch, "seq_len": spec.seq_len,
+            "targets": spec.targets,
             **parts, "ratios": ratios | _count_ratios(parts["train_step"]),
             "ratios_of_medians": of_medians}
 
@@ -211,6 +230,26 @@ def _cpu_name():
         return platform.processor() or platform.machine()
 
 
+def native_bf16(device):
+    """Whether `device` computes bf16 in hardware: AMX / AVX512-BF16 on a CPU, compute 8.0 on CUDA."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_capability(device) >= (8, 0)
+    return device.type == "cpu" and has_native_bf16()
+
+
+def bf16_keys(ratios, native):
+    """`bf16_vs_fp32_step`: the measured ratio where bf16 is native, else None; a ratio measured
+    where bf16 is emulated is kept apart, as `bf16_emulated_vs_fp32_step`.
+
+    >>> bf16_keys({"bf16_vs_fp32_step": 2.4}, native=False)
+    {'bf16_vs_fp32_step': None, 'bf16_emulated_vs_fp32_step': 2.4}
+    """
+    measured = ratios.get("bf16_vs_fp32_step")
+    if native or measured is None:
+        return {"bf16_vs_fp32_step": measured}
+    return {"bf16_vs_fp32_step": None, "bf16_emulated_vs_fp32_step": measured}
+
+
 def machine_info(device):
     """CPU, threads, library versions, device (and GPU), load average: what a result depends on."""
     import peft
@@ -218,7 +257,7 @@ def machine_info(device):
     info = {"cpu": _cpu_name(), "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "torch": torch.__version__, "transformers": transformers.__version__,
             "peft": peft.__version__, "python": platform.python_version(),
-            "device": str(device), "dtype": "float32",
+            "device": str(device), "dtype": "float32", "native_bf16": native_bf16(device),
             "platform": platform.platform()}
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
@@ -231,7 +270,7 @@ def _settings(plan):
     """The plan as recorded in the results."""
     return {"quick": plan.quick, "repeats": plan.repeats, "warmup": plan.warmup,
             "infer_repeats": plan.infer_repeats, "layer_repeats": plan.layer_repeats,
-            "adamw": plan.adamw, "lora": LORA, "notes": plan.notes,
+            "adamw": plan.adamw, "bf16": plan.bf16, "lora": LORA, "notes": plan.notes,
             "models": [asdict(m) for m in plan.models]}
 
 
@@ -254,6 +293,7 @@ def run(plan, device, log=print):
     primary = results["primary_config"] = plan.models[0].name
     results["ratios"] = {name: res["ratios"] for name, res in results["configs"].items()}
     results |= {key: results["configs"][primary]["ratios"][key] for key in TOP_LEVEL}
+    results |= bf16_keys(results["configs"][primary]["ratios"], results["machine"]["native_bf16"])
     results["medians_s"] = {name: {part: medians(res[part]) for part in ("train_step", "inference")}
                             for name, res in results["configs"].items()}
     results["targets"] = targets(results)

@@ -22,6 +22,7 @@ import math
 import warnings
 from dataclasses import asdict, dataclass, field, fields
 
+from .device import PRECISIONS
 from .errors import ConfigError, LorakitWarning
 from .tasks import TASKS, get_task
 
@@ -133,8 +134,8 @@ class TrainConfig:
     logging_dir: str = option("runs/logs", "where --report-to writes, one folder per run (default runs/logs)")
     device: str = option("auto", "where to train (default: the best there is)",
                          choices=("auto", "cpu", "cuda", "mps"))
-    precision: str = option("auto", "mixed precision (default: fp16 or bf16 by GPU, none on CPU)",
-                            choices=("auto", "no", "fp16", "bf16"))
+    precision: str = option("auto", "auto (default): fp16 or bf16 by GPU; on a CPU bf16 autocast where it "
+                            "computes bf16 natively (AMX, AVX512-BF16), else fp32", choices=PRECISIONS)
 
     def resolved(self):
         """A copy with the task's defaults filled in and every option checked."""

@@ -4,7 +4,7 @@
     DIR/head_model.safetensors                            method head: the trained head's weights
     DIR/config.json, model.safetensors, tokenizer files   method full: a whole transformers model
     (no weights)                                          method prompt: the base model as it is
-    DIR/lorakit.json                                      task, labels, base model, options, seed, versions
+    DIR/lorakit.json                                      task, labels, base model, seed, precision, options, versions
     DIR/metrics.json                                      validation metrics, parameter counts, timings
 
 A run is written into a hidden staging folder beside DIR and renamed into place at the end, so an
@@ -152,7 +152,8 @@ def write_run_files(result, folder):
     files = sorted(p.name for p in folder.iterdir()) + [RUN_FILE]
     write_json(folder / RUN_FILE, {"task": config.task, "method": config.method,
                                    "labels": result.labels, "base_model": base,
-                                   "seed": config.seed, "options": config_dict(config),
+                                   "seed": config.seed, "precision": result.metrics.get("precision"),
+                                   "options": config_dict(config),
                                    "versions": versions(), "files": files})
 
 

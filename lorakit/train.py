@@ -29,7 +29,7 @@ from torch.utils.data import DataLoader
 from . import interrupts
 from .config import TrainConfig, config_dict
 from .data import load_task_data, read_task_file
-from .device import select_device, select_precision
+from .device import accelerate_precision, select_device, select_precision
 from .errors import ConfigError, TrainingError
 from .inference import predict_outputs
 from .lora import apply_lora, count_parameters, loraplus_param_groups
@@ -128,7 +128,8 @@ def set_up(config):
     from transformers import get_linear_schedule_with_warmup
     check_tracker(config.report_to)
     device = select_device(config.device)
-    accelerator = Accelerator(mixed_precision=select_precision(device, config.precision), cpu=device == "cpu",
+    precision = select_precision(device, config.precision)
+    accelerator = Accelerator(mixed_precision=accelerate_precision(precision), cpu=device == "cpu",
                               log_with=config.report_to, project_dir=config.logging_dir)
     seed_everything(config.seed)
     train_set, eval_set = load_datasets(config)
@@ -194,7 +195,7 @@ def train(config: TrainConfig, progress=True) -> TrainResult:
                "trainable_percent": 100 * trainable / total,
                "train_seconds": round(time.perf_counter() - started, 2),
                "peak_memory_mb": round(peak.mb, 1), "device": run.accelerator.device.type,
-               "mixed_precision": run.accelerator.mixed_precision,
+               "precision": {"no": "fp32"}.get(run.accelerator.mixed_precision, run.accelerator.mixed_precision),
                "processes": run.accelerator.num_processes, "history": history}
     if config.report_to:
         metrics["logs"] = str(Path(config.logging_dir) / name)

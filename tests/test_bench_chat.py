@@ -124,3 +124,18 @@ def test_quick_command_line(tmp_path, capsys):
     assert positive_finite(saved["chat_vs_trl_tokens_per_second"]) and saved["settings"]["quick"]
     assert "trl_checkpointing" not in saved["contenders"]
     assert "| chat_vs_trl_tokens_per_second |" in capsys.readouterr().out
+    # benchmarks/bench.py --chat FILE takes that result into its one table and JSON, with its target
+    from benchmarks.bench import main as bench_main
+    from test_bench import tiny_plan
+    combined = tmp_path / "all.json"
+    try:
+        bench_main(["--json", str(combined), "--threads", "1", "--device", "cpu", "--chat", str(out)],
+                   plan=tiny_plan())
+    finally:
+        torch.set_num_threads(threads)
+    merged = json.loads(combined.read_text())
+    assert merged["chat_vs_trl_tokens_per_second"] == saved["chat_vs_trl_tokens_per_second"]
+    assert merged["chat_vs_trl_peak_memory"] == saved["chat_vs_trl_peak_memory"]
+    chat_target = [t for t in merged["targets"] if t["target"].startswith("chat:")]
+    assert len(chat_target) == 1 and chat_target[0]["goal"] == ">= 1.30"
+    assert "### chat: llama" in capsys.readouterr().out

@@ -5,7 +5,8 @@ from transformers import (AutoConfig, AutoModelForSequenceClassification,
                           AutoModelForTokenClassification)
 
 from lorakit import ConfigError, apply_lora, lora_layers
-from lorakit.device import select_device, select_precision
+from lorakit import device
+from lorakit.device import cpu_flags, select_device, select_precision
 from lorakit.models import attention_dropout_key, default_target_modules, head_module_names, load_task_model
 
 
@@ -17,14 +18,30 @@ def test_precision_by_compute_capability(capability, expected, monkeypatch):
 
 
 def test_precision_requests_are_checked():
-    assert select_precision("cpu") == select_precision("mps") == "no"
-    assert select_precision("cuda", "no", capability=(9, 0)) == "no"
+    assert select_precision("cpu", native_bf16=False) == select_precision("mps") == "fp32"
+    assert select_precision("cuda", "fp32", capability=(9, 0)) == "fp32"
+    assert select_precision("cpu", "bf16", native_bf16=False) == "bf16"   # asked for: emulated, but allowed
     with pytest.raises(ConfigError, match="bf16 needs compute capability 8.0"):
         select_precision("cuda", "bf16", capability=(7, 5))
     with pytest.raises(ConfigError, match="needs a CUDA GPU"):
         select_precision("cpu", "fp16")
     with pytest.raises(ConfigError, match="--precision"):
         select_precision("cpu", "fp8")
+    with pytest.raises(ConfigError, match="--precision"):
+        select_precision("cpu", "no")      # the old name of fp32
+
+
+@pytest.mark.parametrize("flags,expected", [("fpu avx2 avx512f amx_bf16 amx_tile", "bf16"),
+                                            ("fpu avx2 avx512f avx512_bf16", "bf16"),
+                                            ("fpu avx2 avx512f", "fp32"), ("", "fp32")])
+def test_cpu_auto_precision_follows_native_bf16(flags, expected, tmp_path, monkeypatch):
+    """auto on a CPU: bf16 autocast only where /proc/cpuinfo lists AMX-BF16 or AVX512-BF16."""
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n\nprocessor\t: 1\nflags\t\t: {flags}\n")
+    assert cpu_flags(cpuinfo) == set(flags.split())
+    monkeypatch.setattr(device, "cpu_flags", lambda: set(flags.split()))
+    assert select_precision("cpu") == expected
+    assert cpu_flags(tmp_path / "missing") == set()   # not Linux: no flags, so fp32
 
 
 @pytest.mark.parametrize("cuda,mps,expected", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")])

@@ -1,4 +1,5 @@
 """Invariants of LoRALinear and apply_lora on tiny models, checked against peft where it applies."""
+import copy
 import math
 
 import pytest
@@ -44,6 +45,68 @@ def test_forward_is_the_lora_equation():
     A, B = layer.lora_A.weight, layer.lora_B.weight
     expected = x @ W0.T + b + (6 / 3) * x @ A.T @ B.T  # h = W0 x + (alpha/r) B A x
     torch.testing.assert_close(layer(x), expected)
+
+
+def peft_twin(ours):
+    """peft's lora.Linear around a copy of `ours`'s base layer, with the same A and B."""
+    from peft import LoraConfig
+    from peft.tuners.lora import Linear as PeftLinear
+    options = dict(r=ours.r, lora_alpha=ours.lora_alpha, use_rslora=ours.use_rslora)
+    theirs = PeftLinear(copy.deepcopy(ours.base_layer), "default", config=LoraConfig(**options), **options)
+    theirs.lora_A["default"].weight.data.copy_(ours.lora_A.weight)
+    theirs.lora_B["default"].weight.data.copy_(ours.lora_B.weight)
+    return theirs
+
+
+@pytest.mark.parametrize("rslora", [False, True])
+def test_forward_and_gradients_equal_peft_layer(rslora):
+    """The training path (MergedWeightLoRA: the update folded into W0, hand-written backward)
+    against peft's lora.Linear on a 3-D input: outputs and the gradients of x, A and B."""
+    torch.manual_seed(0)
+    ours = LoRALinear(nn.Linear(24, 16), r=4, lora_alpha=8, use_rslora=rslora)
+    nn.init.normal_(ours.lora_B.weight)
+    theirs = peft_twin(ours)
+    x = torch.randn(3, 7, 24)
+    xs = [x.clone().requires_grad_(), x.clone().requires_grad_()]
+    assert ours.folds(xs[0])
+    outs = [ours(xs[0]), theirs(xs[1])]
+    torch.testing.assert_close(outs[0], outs[1], rtol=1e-5, atol=1e-5)
+    grad = torch.randn_like(outs[0])
+    for out in outs:
+        out.backward(grad)
+    close = dict(rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(xs[0].grad, xs[1].grad, **close)
+    torch.testing.assert_close(ours.lora_A.weight.grad, theirs.lora_A["default"].weight.grad, **close)
+    torch.testing.assert_close(ours.lora_B.weight.grad, theirs.lora_B["default"].weight.grad, **close)
+    assert ours.base_layer.weight.grad is None                    # W0 frozen: no dL/dW0 formed
+
+
+def test_an_unfrozen_base_still_gets_its_gradient():
+    """Someone who unfreezes W0 (full fine-tuning, or the guide's mistake) must see it trained:
+    the folded path, which returns no gradient for W0, is then not taken."""
+    torch.manual_seed(0)
+    layer = LoRALinear(nn.Linear(6, 4), r=2, lora_alpha=4)
+    layer.base_layer.weight.requires_grad_(True)
+    x = torch.randn(3, 6)
+    assert not layer.folds(x)
+    layer(x).sum().backward()
+    torch.testing.assert_close(layer.base_layer.weight.grad, torch.ones(4, 1) * x.sum(0))  # dL/dW0 = 1^T X
+
+
+def test_inference_path_equals_peft_layer_and_bf16_autocast_runs():
+    """Without gradients (prediction) and under bf16 autocast the layer takes the fused addmm path."""
+    torch.manual_seed(0)
+    ours = LoRALinear(nn.Linear(24, 16), r=4, lora_alpha=8)
+    nn.init.normal_(ours.lora_B.weight)
+    theirs, x = peft_twin(ours), torch.randn(3, 7, 24)
+    with torch.no_grad():
+        assert not ours.folds(x)
+        torch.testing.assert_close(ours(x), theirs(x), rtol=1e-5, atol=1e-5)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not ours.folds(x)
+        low = ours(x)
+    assert low.dtype == torch.bfloat16
+    torch.testing.assert_close(low.float(), theirs(x), rtol=0.05, atol=0.05)
 
 
 def test_dropout_only_on_lora_path():
