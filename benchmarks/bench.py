@@ -130,7 +130,9 @@ def main(argv=None, plan=None):
     if args.note:
         plan = replace(plan, notes=plan.notes + [args.note])
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
-    results = run(plan, device, log)
+    results = add_chat(run(plan, device, log), None)
+    if args.json:   # the encoders' results are kept even if the chat benchmark then fails
+        write_json(results, args.json)
     add_chat(results, chat_results(args.chat, plan.quick, device, log))
     print(markdown(results))
     if args.json:

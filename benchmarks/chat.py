@@ -393,7 +393,8 @@ def bench_generation(model, prompts, new_tokens, repeats, warmup, device):
     with torch.no_grad():
         ref = models["unmerged"](**inputs).logits
         error = (models["merged"](**inputs).logits - ref).abs().max().item()
-    assert error < 1e-3, f"the merged model disagrees with the unmerged one by {error}"
+    # float32 rounding of (W0 + sBA) x vs W0 x + s B (A x), through every layer: relative to the logits
+    assert error <= 1e-4 * ref.abs().max().item(), f"the merged model disagrees with the unmerged one by {error}"
     times = interleaved({name: generate_fixed(m, inputs, new_tokens) for name, m in models.items()},
                         repeats, warmup, device)
     return {name: summary(times[name]) for name in models} | {
