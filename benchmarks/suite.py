@@ -216,7 +216,7 @@ def bench_model(spec, plan, device, log=print):
     of_medians = {name: ratio(parts[part][a]["median_s"], parts[part][b]["median_s"])
                   for name, (part, a, b) in TIME_RATIOS.items()}
     return {"model": model_info(base), "note": spec.note, "batch": spec.batch, "seq_len": spec.seq_len,
-            "targets": spec.targets,
+            "targets": spec.targets, "judged": spec.judged,
             **parts, "ratios": ratios | _count_ratios(parts["train_step"]),
             "ratios_of_medians": of_medians}
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .errors import ConfigError
+
 POOLINGS = ("mean", "cls", "pooler")
 
 
@@ -50,7 +52,7 @@ def sentence_features(model, tokenizer, texts, pooling="mean", batch_size=32, ma
     """
     poolings = (pooling,) if isinstance(pooling, str) else tuple(pooling)
     if not set(poolings) <= set(POOLINGS):
-        raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        raise ConfigError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
     encoder = model.base_model
     was_training = encoder.training
     encoder.eval()
@@ -79,7 +81,7 @@ def pool(out, attention_mask, pooling):
     if pooling == "cls":
         return hidden[:, 0]                                              # (B, H)
     if out.pooler_output is None:
-        raise ValueError("this encoder has no pooler; use pooling='mean' or 'cls'")
+        raise ConfigError("this encoder has no pooler; use pooling='mean' or 'cls'")
     return out.pooler_output                                             # (B, H)
 
 

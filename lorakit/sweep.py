@@ -9,7 +9,7 @@ Example (a small sweep; minutes on a laptop CPU):
     >>> table[["method", "rank", "accuracy", "trainable_params"]]  # doctest: +SKIP
 """
 import io
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pandas as pd
@@ -211,6 +211,21 @@ def summarize(table, metric):
     return summary
 
 
+def check_variants(variants):
+    """Raise ConfigError, naming the variant, if one sets a field that TrainConfig does not have.
+
+    >>> check_variants({"DoRA": {"use_dora": True}})
+    >>> check_variants({"DoRA": {"use_dorra": True}})
+    Traceback (most recent call last):
+    lorakit.errors.ConfigError: variant 'DoRA': 'use_dorra' is not a TrainConfig field
+    """
+    known = {f.name for f in fields(TrainConfig)}
+    for name, options in variants.items():
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ConfigError(f"variant {name!r}: {unknown[0]!r} is not a TrainConfig field")
+
+
 def compare_variants(base_config, variants=None, seeds=(0,), progress=True):
     """Train each LoRA variant with each seed at the same budget and score it on the test split.
 
@@ -225,6 +240,7 @@ def compare_variants(base_config, variants=None, seeds=(0,), progress=True):
     """
     from tqdm.auto import tqdm
     variants = VARIANTS if variants is None else variants
+    check_variants(variants)
     test_set = load_test_split(base_config)
     rows = []
     for name, seed in tqdm([(n, s) for n in variants for s in seeds], desc="variants", disable=not progress):

@@ -120,3 +120,15 @@ def test_attention_dropout_needs_a_known_setting(tmp_path):
     AutoConfig.for_model("t5", d_model=16, d_ff=24, num_heads=2, num_layers=2).save_pretrained(tmp_path)
     with pytest.raises(ConfigError, match="--attention-dropout.*'t5'"):
         attention_dropout_key(tmp_path)
+
+
+def test_training_uses_fused_adamw_and_records_fp32_on_this_cpu(monkeypatch):
+    """`lorakit train`'s AdamW is the fused one on a CPU (torch's default there loops in Python), and a
+    CPU without native bf16 trains in fp32 under --precision auto."""
+    from lorakit.config import TrainConfig
+    from lorakit.train import set_up
+    monkeypatch.setattr(device, "cpu_flags", lambda: {"avx2"})
+    run = set_up(TrainConfig(task="sentiment", device="cpu", max_train_examples=8, max_eval_examples=4).resolved())
+    optimizer = getattr(run.optimizer, "optimizer", run.optimizer)   # accelerate wraps it
+    assert optimizer.defaults["fused"] is True
+    assert run.accelerator.mixed_precision == "no"

@@ -3,6 +3,7 @@ import pytest
 import torch
 from tiny import tiny_bert
 
+from lorakit import ConfigError
 from lorakit.models import load_tokenizer
 from lorakit.probe import fit_probe, mean_pooled_features, sentence_features
 
@@ -53,7 +54,7 @@ def test_features_leave_the_model_as_it_was(model, tokenizer):
 
 
 def test_bad_pooling_is_refused(model, tokenizer):
-    with pytest.raises(ValueError, match="pooling"):
+    with pytest.raises(ConfigError, match="pooling must be one of"):
         sentence_features(model, tokenizer, TEXTS, "max")
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from lorakit import apply_lora, load_adapter, lora_layers, merge_lora, save_adapter, unmerge_lora
+from lorakit import ConfigError, apply_lora, load_adapter, lora_layers, merge_lora, save_adapter, unmerge_lora
 from lorakit.adapters import CONFIG_NAME, WEIGHTS_NAME, read_adapter_weights
 from lorakit.lora import loraplus_param_groups
 from tiny import tiny_bert, tiny_gpt2
@@ -231,3 +231,10 @@ def test_compare_variants_trains_each_variant_on_the_same_budget():
     assert dora.trainable_params == lora.trainable_params + 12 * 384   # a magnitude per output row
     assert qlora.trainable_params == lora.trainable_params
     assert qlora.frozen_mb < 0.8 * lora.frozen_mb                      # the body's Linear layers in 4 bits
+
+
+def test_compare_variants_refuses_an_unknown_field_before_training():
+    from lorakit.config import TrainConfig
+    from lorakit.sweep import compare_variants
+    with pytest.raises(ConfigError, match="variant 'DoRA': 'use_dorra' is not a TrainConfig field"):
+        compare_variants(TrainConfig(task="sentiment"), {"LoRA": {}, "DoRA": {"use_dorra": True}}, progress=False)
