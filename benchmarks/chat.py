@@ -75,7 +75,7 @@ from lorakit.train import length_grouped_batches
 from .bench import choose_device, default_threads
 from .contenders import make_adamw, model_info, trainable
 from .memory import tensor_bytes
-from .report import write_json
+from .report import _mb, write_json
 from .suite import _step_memory, machine_info
 from .timing import interleaved, paired, ratio, summary, sync
 
@@ -547,10 +547,6 @@ def bench_chat(model=None, tokenizer=None, examples=None, batch_size=None, max_l
 
 
 # ------------------------------------------------------------------------------------ the report
-def _mb(n):
-    return "n/a" if n is None else f"{n / 2**20:,.1f}"
-
-
 def markdown(results):
     """The results as a small markdown report: one row per contender, then the ratios."""
     rows = ["| contender | median step s | tokens/s (median) | tokens/s (total) | padding | peak MB |",

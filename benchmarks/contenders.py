@@ -25,7 +25,6 @@ from lorakit import apply_lora, load_task_model
 LORA = dict(r=8, lora_alpha=16, target_modules=["query", "value"], modules_to_save=["classifier"])
 
 
-
 def build_base(spec, device, num_labels=2):
     """The base model of a ModelSpec, in train mode, on `device`, with fixed weights (seed 0).
 

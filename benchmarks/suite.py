@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from lorakit import LoRALinear, lora_layers, merge_and_unload, merge_lora
-from lorakit.device import has_native_bf16
+from lorakit.device import select_precision
 from lorakit.measure import training_step
 
 from .contenders import (LORA, STEP_CONTENDERS, build_base, lorakit_model, make_adamw, make_batch,
@@ -231,10 +231,9 @@ def _cpu_name():
 
 
 def native_bf16(device):
-    """Whether `device` computes bf16 in hardware: AMX / AVX512-BF16 on a CPU, compute 8.0 on CUDA."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_capability(device) >= (8, 0)
-    return device.type == "cpu" and has_native_bf16()
+    """Whether `device` computes bf16 in hardware (AMX / AVX512-BF16 on a CPU, compute 8.0 on CUDA):
+    exactly where lorakit's `--precision auto` picks bf16."""
+    return select_precision(device.type) == "bf16"
 
 
 def bf16_keys(ratios, native):

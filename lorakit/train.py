@@ -63,6 +63,7 @@ class Run:
     scheduler: object
     eval_set: object
     eval_features: object
+    precision: str            # "fp32", "fp16" or "bf16" (lorakit's name; accelerate says "no" for fp32)
 
 
 def seed_everything(seed):
@@ -140,7 +141,8 @@ def set_up(config):
     eval_features = task.encode(eval_set, tokenizer, train=False)
     if config.method == "prompt":         # nothing to train: the model, ready to be validated
         model = accelerator.prepare(model)
-        return Run(config, task, model, tokenizer, accelerator, [], None, None, eval_set, eval_features)
+        return Run(config, task, model, tokenizer, accelerator, [], None, None, eval_set, eval_features,
+                   precision)
     train_features = task.encode(task.training_set(train_set), tokenizer, train=True)
     batches = length_grouped_batches([len(ids) for ids in train_features["input_ids"]],
                                      config.batch_size, config.seed)
@@ -155,7 +157,7 @@ def set_up(config):
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * steps), steps)
     model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
     return Run(config, task, model, tokenizer, accelerator, loader, optimizer, scheduler, eval_set,
-               eval_features)
+               eval_features, precision)
 
 
 def check_tracker(report_to):
@@ -197,7 +199,7 @@ def train(config: TrainConfig, progress=True) -> TrainResult:
                "trainable_percent": 100 * trainable / total,
                "train_seconds": round(time.perf_counter() - started, 2),
                "peak_memory_mb": round(peak.mb, 1), "device": run.accelerator.device.type,
-               "precision": {"no": "fp32"}.get(run.accelerator.mixed_precision, run.accelerator.mixed_precision),
+               "precision": run.precision,
                "processes": run.accelerator.num_processes, "history": history}
     if config.report_to:
         metrics["logs"] = str(Path(config.logging_dir) / name)
