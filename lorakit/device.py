@@ -4,9 +4,10 @@ CUDA if there is a GPU, else Apple's MPS, else the CPU. On CUDA, mixed precision
 capability: bf16 from 8.0 (A100, L4, H100), fp16 with gradient scaling below it (T4, V100). We decide
 by capability rather than `torch.cuda.is_bf16_supported()`, which answers yes on a T4 where bf16 is
 emulated and slow. On a CPU, "auto" picks bf16 autocast only where the CPU computes bf16 natively
-(Intel AMX or AVX512-BF16): there a bf16 LoRA step measured 0.84 of the fp32 step on MiniLM and 0.65
-on SmolLM2-135M; elsewhere bf16 is emulated and slower (`benchmarks/` measures it), so "auto" keeps
-fp32. The LoRA weights themselves stay in float32; autocast only lowers the matmuls.
+(Intel AMX or AVX512-BF16): on an Intel CPU with AMX a bf16 LoRA step took 0.84 of the fp32 step on
+MiniLM and 0.65 on SmolLM2-135M (as issue 20 reports; not measured on this course's AMD machines);
+elsewhere bf16 is emulated and slower (13.9x on MiniLM here, `benchmarks/bench.py --bf16 on`), so
+"auto" keeps fp32. The LoRA weights themselves stay in float32; autocast only lowers the matmuls.
 
 Example:
     >>> select_precision("cuda", capability=(7, 5)), select_precision("cuda", capability=(9, 0))
