@@ -196,7 +196,7 @@ def test_task_defaults_fill_only_what_is_left_open():
     assert (qa.epochs, qa.batch_size, qa.lr, qa.target_modules, qa.attention_dropout) == (1, 16, 2e-3, "all-linear", 0.0)
     sentiment = TrainConfig(task="sentiment").resolved()
     assert (sentiment.epochs, sentiment.batch_size, sentiment.lr, sentiment.target_modules,
-            sentiment.attention_dropout) == (3, 32, 1e-3, None, None)
+            sentiment.attention_dropout) == (5, 32, 1e-3, None, None)
     full_qa = TrainConfig(task="qa", method="full").resolved()
     assert (full_qa.lr, full_qa.target_modules) == (5e-5, None)  # the QA LoRA lr is for LoRA only
     mine = TrainConfig(task="qa", epochs=2, batch_size=8, lr=1e-4, target_modules=["query"],

@@ -36,6 +36,8 @@ from lorakit.tasks import get_task  # noqa: E402
 # What tools/make_replay.py measured of the base model (its replies depend on the model, not on
 # this generator), read into the data card when present.
 BASE_MODEL = ROOT / "data" / "chat" / "base_model.json"
+# Reviews written by hand for judging models on real language; not generated, never trained on.
+HANDWRITTEN = ROOT / "data" / "sentiment" / "handwritten.csv"
 
 SEED = 0
 SIZES = {
@@ -118,6 +120,14 @@ def check(data):
         assert not leaked, f"ner: {held} entities also in train: {sorted(leaked)[:5]}"
 
 
+def handwritten():
+    """The hand-written reviews' texts ([] when the file is missing)."""
+    if not HANDWRITTEN.is_file():
+        return []
+    with HANDWRITTEN.open(encoding="utf-8", newline="") as f:
+        return [row["text"] for row in csv.DictReader(f)]
+
+
 def build(seed=SEED):
     """{relative path: file text} of every output file, the data card included."""
     pools = build_pools()
@@ -140,7 +150,7 @@ def build(seed=SEED):
                for path, text in files.items()}
     measured = json.loads(BASE_MODEL.read_text(encoding="utf-8")) if BASE_MODEL.is_file() else None
     files["README.md"] = card.render(data, pools, digests, SIZES, seed, _entities,
-                                     (conversations, tasks, measured))
+                                     (conversations, tasks, measured), handwritten(), sentiment.normalise)
     return files
 
 

@@ -30,7 +30,8 @@ def _sentiment_rows(data):
         hard = sum(bool(r["kinds"]) for r in rs)
         words = [len(r["text"].split()) for r in rs]
         rows.append([s, n, lab["positive"], lab["negative"], f"{hard} ({_pct(hard, n)})",
-                     kinds["negation"], kinds["contrast"], sum(w <= 4 for w in words),
+                     kinds["negation"], kinds["contrast"], kinds["implied"], kinds["rating"],
+                     kinds["reversal"], sum(w <= 4 for w in words),
                      sum(_sentences(r["text"]) >= 3 for r in rs), f"{sum(words) / n:.1f}"])
     return rows
 
@@ -158,8 +159,23 @@ Files of this section: {", ".join(f"`{p}`" for p in chat_files)}, `chat/replay.j
 """
 
 
-def render(data, pools, digests, sizes, seed, entities, chat=None):
-    """Markdown text of the data card; `chat` is (conversations, tasks, base-model measurements)."""
+def _handwritten_section(data, texts, normalise):
+    """What the card says of the hand-written reviews, with those the generator also wrote."""
+    generated = {normalise(r["text"]) for s in SPLITS for r in data["sentiment"][s]}
+    shared = [t for t in texts if normalise(t) in generated]
+    also = (f"{len(shared)} of them are stock phrases that the generator writes too ("
+            + ", ".join(f'"{t}"' for t in shared) + ")") if shared else "none of them is a generated text"
+    return f"""`sentiment/handwritten.csv` (same format) holds {len(texts)} reviews and headlines written by hand,
+half positive and half negative, by someone who had not seen the generator: plain opinions and the
+hard kinds above in real wording, and some sarcasm, which the generator never writes. No model is
+trained on them; they test whether what a model learned from the generated splits carries over to
+real language (notebook 05). Compared with the generated texts (case and spacing ignored): {also}.
+"""
+
+
+def render(data, pools, digests, sizes, seed, entities, chat=None, handwritten=(), normalise=None):
+    """Markdown text of the data card; `chat` is (conversations, tasks, base-model measurements),
+    `handwritten` the hand-written reviews' texts, compared with the generated ones by `normalise`."""
     kinds_q = {s: Counter(q[1] for p in data["qa"][s] for q in p["qas"]) for s in SPLITS}
     qkinds = sorted({k for c in kinds_q.values() for k in c})
     topics = Counter(p["topic"] for s in SPLITS for p in data["qa"][s])
@@ -181,7 +197,7 @@ organisation and language names are used as names only), so nothing here is a fa
 
 `tools/make_data.py` (with its parts in `tools/datagen/`) writes every file in this folder,
 this card included, except the base model's replies of the chat section (`chat/replay.jsonl` and
-`chat/base_model.json`, see there). It uses seeded random generators (seed {seed}, one generator
+`chat/base_model.json`, see there) and the hand-written reviews (`sentiment/handwritten.csv`, below). It uses seeded random generators (seed {seed}, one generator
 per task and split) and no other randomness, so the output is byte-for-byte the same on every run
 and machine. To remake the data:
 
@@ -212,10 +228,22 @@ clever", negative) or a contrast where the clause after "but"/"however", or the 
 "although", decides ("slow service, but the food more than made up for it", positive). Both
 kinds are used equally for both labels, so no single word predicts the label.
 
-{_table(["split", "texts", "positive", "negative", "hard", "with negation", "with contrast", "<= 4 words", ">= 3 sentences", "mean words"], _sentiment_rows(data["sentiment"]))}
+Real reviews often say what happened rather than how it was, so about a fifth of the texts
+carry their sentiment only implicitly, and some more add such a sentence to an explicit one:
+events and their consequences ("I sent it back the next day", "they had no record of our
+booking", "we have been back four times since"); rating talk and idioms ("two stars is being
+generous", "knocked off a star only because the box arrived dented", positive; "does exactly
+what it says on the tin"); and a feeling or expectation that the ending turns round ("I was
+sceptical at first. It won me over completely.", positive; "On paper it had everything. The
+reality was nothing like it.", negative) or confirms ("I was sceptical at first, and I was
+right to be."). Paired wordings serve both labels here too ("not the best hotel I've come
+across, but pretty close" / "not the worst ..."). All of these count as hard.
+
+{_table(["split", "texts", "positive", "negative", "hard", "with negation", "with contrast", "implied by events", "rating talk or idiom", "turned round", "<= 4 words", ">= 3 sentences", "mean words"], _sentiment_rows(data["sentiment"]))}
 
 Domains (all splits): {", ".join(f"{d} {n}" for d, n in sorted(domains.items()))}.
 
+{_handwritten_section(data, handwritten, normalise) if handwritten else ""}
 ## NER (`ner/*.conll`)
 
 CoNLL format: one `token TAG` per line, a blank line between sentences; BIO tags over PER, ORG,
@@ -270,7 +298,9 @@ Washington Post).
 - Synthetic, template-based English: the wording is varied (parts are combined freely), but a
   model can still learn the generator's habits; judge models on hand-written text as well.
 - Sentiment has no sarcasm, no neutral class and no mixed texts without a deciding clause; the
-  labels are exact by construction.
+  labels are exact by construction. The implied-sentiment sentences come from fixed lists (about
+  eight events per domain and label), so a model can learn those sentences rather than the idea;
+  the hand-written reviews (`sentiment/handwritten.csv`, never used for training) check that.
 - NER sentences are single news-style sentences without document context; the tag set is
   CoNLL-2003's, and entity boundaries follow its conventions.
 - QA answers are short spans (names, years, numbers, short phrases), one per question; there

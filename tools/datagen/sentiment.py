@@ -312,6 +312,63 @@ FILLERS = {
     "usage": _lst("every day, for work, to track my runs, to plan my budget, to learn languages, "
                   "for my shopping lists"),
     "install": _lst("after a friend recommended it, last month, on my new phone, for a trip"),
+    "who_one": _lst("partner, friend, son, daughter, sister, husband, wife, flatmate"),
+    "years": _lst("two years, three years, four years, five years"),
+    "Years": _lst("Two years, Three years, Four years, Five years"),
+    "short_time": _lst("a week, three days, ten days, a fortnight, two weeks"),
+    "times": _lst("three, four, five, six"),
+    "days_later": _lst("days later, all week, the next morning"),
+    "asleep_when": _lst("halfway through, before the first hour was up, twice"),
+    "walked_out": _lst("had left by the end, walked out before the end, left during the interval"),
+    "minutes": _lst("twenty, thirty, forty, forty-five"),
+    "bought_again": _lst("bought a second one, ordered another, bought one for my mum, got one "
+                         "for my brother as well, bought two more as presents"),
+    "still_going": _lst("still works like new, still gets used every day, still looks brand new, "
+                        "has never let me down, is still going strong"),
+    "kid": _lst("toddler, son, daughter, niece, nephew, youngest"),
+    "broke": _lst("stopped working, broke, died, fell apart, gave up, stopped charging, "
+                  "started leaking, cracked"),
+    "after_time": _lst("after a week, within a fortnight, after three days, after two uses, "
+                       "the second time I used it, within a month, on day two"),
+    "sent_back": _lst("sent it back, returned it, took it back to the shop, asked for a refund, "
+                      "got my money back, boxed it up for a return"),
+    "next_day": _lst("the next day, the same afternoon, within the hour, after one evening, "
+                     "straight away"),
+    "drawer": _lst("is gathering dust in a drawer, lives in the back of the cupboard, went in the "
+                   "bin, is in the charity bag, sits unused in the garage"),
+    "owed": _lst("a refund, a reply, the replacement, someone to call me back"),
+    "chef_came": _lst("ask how everything was, say hello, explain the dishes, thank us for coming"),
+    "came_back": _lst("booked again before we left, have been back three times since, are already "
+                      "planning our next visit, went back the very next night"),
+    "went_extra_r": _lst("brought out a free dessert for our anniversary, stayed open late just "
+                         "for us, found us a table even though they were full, made a special dish "
+                         "for our son"),
+    "dish": _lst("lamb, risotto, fish, pasta, curry, cheesecake, soup"),
+    "waited": _lst("waited an hour, waited forty minutes, waited over an hour, sat for fifty "
+                   "minutes"),
+    "waited_for": _lst("our main courses, the bill, someone to take our order, a table we had "
+                       "booked, our drinks"),
+    "lost_booking": _lst("lost our booking, had given our table away, cancelled our reservation "
+                         "without telling us, had no record of our reservation"),
+    "ended_up": _lst("getting chips on the way home, at the kebab shop next door, eating toast at "
+                     "home, at a fast-food place down the road"),
+    "manager_did": _lst("shrugged, blamed the kitchen, never came over, argued with us"),
+    "staff_person": _lst("receptionist, night porter, manager, concierge, cleaner"),
+    "went_extra_h": _lst("drove us to the station in their own car, made us tea at two in the "
+                         "morning, found me a phone charger, booked us a taxi and walked us to it, "
+                         "posted my forgotten jacket home"),
+    "better_room": _lst("a suite, a room with a sea view, the top floor, a family room"),
+    "occasion": _lst("anniversary, honeymoon, first trip abroad, birthday weekend"),
+    "stayed_on": _lst("extended our stay by two nights, have already booked the same room for next "
+                      "summer, are going back in the spring"),
+    "worse_room": _lst("a room next to the lift, a room above the kitchen, a room with no window, "
+                       "a room facing the car park"),
+    "early": _lst("a day early, two days early, after one night"),
+    "broken_thing": _lst("heating, shower, lock, air conditioning, window"),
+    "days": _lst("three days, four days, the whole week"),
+    "chore": _lst("my tax return, the weekly shop, planning our trip, my invoices"),
+    "app_action": _lst("opened the camera, tried to log in, tried to pay, added a photo"),
+    "lost_data": _lst("a week of notes, all my playlists, my saved routes, two months of photos"),
     "month": _lst("January, February, March, April, May, June, July, August, September, October, "
                   "November, December"),
 }
@@ -355,6 +412,7 @@ class _Ctx:
                 "app2": lambda: rng.choice(pools.brands),
                 "it": lambda: "it",
                 "brand": lambda: brand,
+                "category": lambda: self.dom.category[:-1],      # "films" -> "film"
             }.get(key)
             if value is None:
                 return rng.choice(FILLERS[key])
@@ -539,28 +597,246 @@ SHORT = {
 }
 
 
+LIST_CLOSERS = {
+    "positive": _lst("will be back, highly recommended, five stars, would buy again, no regrets, "
+                     "can't wait to go back, worth it"),
+    "negative": _lst("never again, avoid, one star, not going back, returned it, don't bother, "
+                     "not worth it"),
+}
+
+
+def _listing(c: _Ctx, label):
+    """Two or three verdicts in a row: 'Rude staff, dirty room, never again.'"""
+    frags = [_fragment(c, label, c.aspect()) for _ in range(c.rng.choice([2, 2, 3]))]
+    return _cap(", ".join(frags + [c.rng.choice(LIST_CLOSERS[label])])) + "."
+
+
 def _short(c: _Ctx, label):
-    """One to four words; returns (text, negation used)."""
+    """A few words: a stock phrase, a verdict, a rating or idiom, or a list of verdicts; returns
+    (text, kinds)."""
     rng = c.rng
+    roll = rng.random()
+    if roll < 0.15:
+        return _listing(c, label), set()
+    if roll < 0.3:
+        return (_rating(c, label) if rng.random() < 0.5 else c.fill(rng.choice(IDIOMS[label]))), \
+            {"rating"}
     plain, negated = SHORT[label]
     if rng.random() < 0.4:
-        return (rng.choice(plain), False) if rng.random() < 0.6 else (rng.choice(negated), True)
+        return (rng.choice(plain), set()) if rng.random() < 0.6 else (rng.choice(negated), {"negation"})
     aspect = c.aspect()
     if rng.random() < 0.65:
-        return _cap(_fragment(c, label, aspect)) + rng.choice([".", ".", "!"]), False
+        return _cap(_fragment(c, label, aspect)) + rng.choice([".", ".", "!"]), set()
     adj = _bare_adj(c, _opposite(label), aspect)
     return (f"{_cap(aspect.noun)} not {adj} at all." if label == "positive"
-            else f"{_cap(aspect.noun)} not very {adj}."), True
+            else f"{_cap(aspect.noun)} not very {adj}."), {"negation"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Implied sentiment. Real reviews often say what happened rather than how it was ("I sent it
+# back", "they had no record of our booking"), talk in ratings and idioms ("two stars is being
+# generous"), or start with a feeling that the ending turns round ("I cried, but happy tears").
+# Where a wording can serve both labels it does ("not the best ... but close" / "not the worst
+# ... but close"; "knocked off a star only because ..." / "it gets a star only because ..."), so
+# that the structure decides, as with negation and contrast above.
+EVENTS = {   # domain: (positive events, negative events), whole sentences with {slots}
+    "film": (
+        ["The whole cinema applauded at the end.", "I cried at the end, but they were happy tears.",
+         "I have seen it {times} times now.", "I went straight home and ordered the book.",
+         "I was still thinking about it {days_later}.", "Nobody in our row touched their phone.",
+         "I have already booked to see it again with my {relative}.", "Two hours flew by.",
+         "My {who_one} talked about it all the way home.", "I watched it twice in one weekend.",
+         "We stayed in our seats until the very last credit."],
+        ["I fell asleep {asleep_when}.", "I cried, but only from boredom.",
+         "Half the audience {walked_out}.", "I checked my watch more often than the screen.",
+         "My {who_one} asked if we could leave after {minutes} minutes.",
+         "We switched it off after {minutes} minutes and watched the news instead.",
+         "I had forgotten the plot by the time we reached the car park.",
+         "The couple behind us laughed at the serious scenes.",
+         "I spent most of it scrolling through my phone.",
+         "We left before the end and nobody wanted to talk about it."]),
+    "product": (
+        ["I have since {bought_again}.", "{Years} on, it {still_going}.",
+         "{Years} later, it {still_going}.", "I use it every single day.",
+         "I'd be lost without it now.", "My {kid} hasn't put it down since it arrived.",
+         "I should have bought it years ago.", "I wish I had bought one sooner.",
+         "It replaced two cheaper ones that both {broke}.",
+         "Three of my colleagues bought one after trying mine.",
+         "It survived a drop down the stairs without a scratch.",
+         "It hasn't missed a beat in {years}."],
+        ["It {broke} {after_time}.", "I {sent_back} {next_day}.",
+         "I used it twice, and now it {drawer}.", "It {drawer}.",
+         "The replacement {broke} too.", "Still waiting for {owed} after {duration}.",
+         "I {sent_back}, and the replacement was no better.",
+         "After {short_time} it would not even switch on.",
+         "I have spent more time on the phone to support than using it.",
+         "My {kid} lost interest within ten minutes.",
+         "Within a week I was looking for something else."]),
+    "restaurant": (
+        ["The chef came out to {chef_came}.", "We {came_back}.",
+         "The kids keep asking when we can go back.",
+         "They {went_extra_r}.", "Every plate went back to the kitchen empty.",
+         "We didn't leave a crumb.", "They remembered our names when we came back.",
+         "My {who_one} is still talking about the {dish}."],
+        ["We {waited} for {waited_for}.", "They {lost_booking}.", "We left before dessert.",
+         "We ended up {ended_up}.", "The manager {manager_did} when we complained.",
+         "Half the menu was not available.", "We had to ask {times} times for water.",
+         "My {who_one} was ill the next day.", "We sent two dishes back.",
+         "We paid and left without finishing the {dish}."]),
+    "hotel": (
+        ["The {staff_person} {went_extra_h}.",
+         "They upgraded us to {better_room} when they heard it was our {occasion}.",
+         "We {stayed_on}.", "I slept better than I do at home.",
+         "The kids cried when we had to leave.",
+         "Housekeeping left a handwritten note and chocolates for the kids.",
+         "We have recommended it to everyone who asks."],
+        ["They had no record of our booking.", "We were moved to {worse_room}.",
+         "We checked out {early}.", "I asked for a refund for the last two nights.",
+         "Nobody came to fix the {broken_thing} in {days}.",
+         "We found someone else's hair in the bed.",
+         "We spent the second night at a different hotel.",
+         "The photos on the website must have been taken years ago.",
+         "We slept in our clothes."]),
+    "app": (
+        ["I renewed my subscription without a second thought.",
+         "It is the first app I open every morning.", "It saved me hours on {chore}.",
+         "I talked my whole team into switching to it.",
+         "I deleted three other apps because this one does all of their jobs.",
+         "I have used it every day for {years}.", "I paid for the full version after one day.",
+         "My {relative} finally stopped asking me for help after I set it up for them."],
+        ["I uninstalled it {next_day}.", "It crashed every time I {app_action}.",
+         "I lost {lost_data} after the last update.", "I cancelled my subscription.",
+         "It drained my battery by lunchtime.", "It logged me out every single time.",
+         "Support took a month to reply, and the reply was a template.",
+         "I went back to pen and paper.", "Still waiting for {owed} after {duration}."]),
+}
+# A feeling or an expectation at the start, and how it came out; the first turns round, the
+# second confirms, so neither the opening nor the ending alone tells the label.
+REVERSAL_OPENERS = {
+    "positive": ["I was sceptical at first.", "I went in expecting to hate it.",
+                 "I nearly gave up on it in the first {short_time}.",
+                 "My {who_one} had to talk me into it.",
+                 "I was ready to write an angry review.",
+                 "I did not expect much, to be honest.",
+                 "The reviews were mixed, so my hopes were low."],
+    "negative": ["I wanted to love it.", "On paper it had everything.",
+                 "I was so excited at first.", "Everyone raved about it, so my hopes were high.",
+                 "I really wanted this to work.", "The photos promised so much.",
+                 "I had been looking forward to it for months.",
+                 "I defended it to my friends for weeks."],
+}
+REVERSAL_ENDINGS = {
+    "positive": ["It won me over completely.", "I am so glad I gave it a chance.",
+                 "Now I recommend it to everyone.", "It proved me wrong.", "By the end I was a fan."],
+    "negative": ["That didn't last.", "It never came close.", "The reality was nothing like it.",
+                 "Sadly, it let me down.", "I couldn't have been more disappointed."],
+}
+REVERSAL_CONFIRMED = {   # the same openings, confirmed: the other label
+    "positive": ["My hopes were high, and it beat them.",
+                 "Everyone raved about it, and for once they were right.",
+                 "I had been looking forward to it for months, and it was worth the wait.",
+                 "On paper it had everything, and it delivered all of it."],
+    "negative": ["I was sceptical at first, and I was right to be.",
+                 "I did not expect much, and even that was too much.",
+                 "My {who_one} had to talk me into it, and I wish they hadn't.",
+                 "The reviews were mixed, and now I know why."],
+}
+IDIOMS = {
+    "positive": ["Worth every penny.", "Does exactly what it says on the tin.", "Hit the spot.",
+                 "A breath of fresh air.", "Ticks every box.", "Blew me away.", "It's a keeper.",
+                 "Best money I've spent in ages.", "I'm hooked.", "Can't say I regret it.",
+                 "A cut above the rest.", "Over the moon with it.", "Would do it all again tomorrow.",
+                 "Couldn't ask for more.", "Top marks.", "An absolute gem.", "Spot on.",
+                 "Knocked it out of the park.", "Exceeded every expectation.",
+                 "Not the best {category} I've come across, but pretty close."],
+    "negative": ["Money down the drain.", "Nothing to write home about.", "Not my cup of tea.",
+                 "Not worth the hassle.", "All style and no substance.",
+                 "Doesn't do half of what it says on the tin.", "The less said, the better.",
+                 "Missed the mark by a mile.", "I want my money back.",
+                 "Can't say I'd do it again.", "Back to the drawing board.",
+                 "Left a bad taste in my mouth.", "Not one I'll be rushing back to.",
+                 "A total shambles.", "Should have stayed at home.", "Wouldn't touch it again.",
+                 "Not worth the paper it's printed on.", "Never again, not even for free.",
+                 "Not the worst {category} I've come across, but it's close."],
+}
+# Minor things: the complaint that costs a good review one star, the compliment that earns a bad
+# review its only one.
+NUMBER_WORDS = {1: "one", 2: "two", 4: "four", 5: "five"}
+MINOR = {
+    "positive": ["the box arrived dented", "delivery took a day longer than promised",
+                 "parking nearby is a pain", "the music was a bit loud",
+                 "the instructions are badly translated", "it took a while to get going"],
+    "negative": ["the packaging was nice", "parking was free", "the music was good",
+                 "the staff at the door smiled", "the logo looks nice",
+                 "it turned up on time"],
+}
+
+
+def _rating(c: _Ctx, label):
+    """Rating talk: a score out of ten or stars out of five, said in one of many ways. The same
+    frames carry both labels; the number decides."""
+    rng = c.rng
+    good = label == "positive"
+    score = rng.choice([7, 8, 8, 9, 9, 10]) if good else rng.choice([0, 1, 2, 2, 3, 3, 4])
+    n = rng.choice([4, 5, 5]) if good else rng.choice([1, 1, 2])
+    stars = rng.choice([f"{n} stars", f"{NUMBER_WORDS[n]} stars"]) if n > 1 else \
+        rng.choice(["1 star", "one star", "a single star"])
+    minor = rng.choice(MINOR[label])
+    forms = [
+        f"{score}/10.", f"{score} out of 10.", f"{score}/10 from me.", f"{n}/5.",
+        f"{_cap(stars)}.", f"{_cap(stars)} out of five.", f"Giving it {stars}.",
+        f"I'd give it {score} out of 10.", f"{_cap(stars)} from me.",
+        f"Solid {score}/10." if good else f"{score}/10, and that's being kind.",
+        f"{_cap(stars)}, easily." if good else f"{_cap(stars)} is being generous.",
+        f"Knocked off a star only because {minor}." if good
+        else f"It gets a star only because {minor}.",
+        "Five stars, and I don't give those out lightly." if good
+        else "One star, only because zero isn't an option.",
+        "I'd give it six stars if I could." if good
+        else "If I could give it zero stars, I would.",
+        f"{score} out of 10, would {'happily' if good else 'never'} "
+        f"{rng.choice(['go', 'buy', 'do it'])} again.",
+    ]
+    return rng.choice(forms)
+
+
+def _implied(c: _Ctx, label):
+    """A review whose sentiment is implied: by events, by rating talk and idioms, or by a feeling
+    the ending turns round. Returns (text, kinds)."""
+    rng = c.rng
+    events = EVENTS[c.dom.name][0 if label == "positive" else 1]
+    sents, kinds = [], set()
+    if rng.random() < 0.35:
+        sents.append(c.fill(rng.choice(c.dom.contexts)))
+    kind = rng.choices(["events", "rating", "reversal"], [5, 3, 3])[0]
+    if kind == "reversal" and rng.random() < 0.3:
+        sents.append(rng.choice(REVERSAL_CONFIRMED[label]))
+        kinds |= {"reversal", "implied"}
+    elif kind == "reversal":
+        sents += [rng.choice(REVERSAL_OPENERS[label]), rng.choice(REVERSAL_ENDINGS[label])]
+        if rng.random() < 0.5:
+            sents.insert(rng.randrange(len(sents) - 1, len(sents) + 1), rng.choice(events))
+        kinds |= {"reversal", "implied"}
+    elif kind == "events" or rng.random() < 0.3:
+        sents += rng.sample(events, rng.choice([1, 1, 2]))
+        kinds.add("implied")
+    if kind == "rating" or rng.random() < 0.25:
+        extra = _rating(c, label) if rng.random() < 0.6 else rng.choice(IDIOMS[label])
+        sents.append(extra)
+        kinds.add("rating")
+    return " ".join(_cap(c.fill(s)) for s in sents), kinds
 
 
 def _review(c: _Ctx, label):
     """A review of 1 to 4 sentences; returns (text, kinds)."""
     rng = c.rng
     kinds = set()
-    shape = rng.choices(["short", "single", "contrast", "two", "long"], [12, 32, 17, 17, 22])[0]
+    shape = rng.choices(["short", "single", "contrast", "two", "long", "implied"],
+                        [12, 32, 17, 17, 22, 25])[0]
+    if shape == "implied":
+        return _implied(c, label)
     if shape == "short":
-        text, neg = _short(c, label)
-        return text, ({"negation"} if neg else set())
+        return _short(c, label)
     if shape in ("single", "contrast"):
         if shape == "contrast":
             s, neg = _contrast(c, label)
@@ -584,6 +860,9 @@ def _review(c: _Ctx, label):
         s, neg = _contrast(c, label)
         sents.insert(rng.randrange(1, len(sents) + 1), s)
         kinds |= {"contrast"} | ({"negation"} if neg else set())
+    if rng.random() < 0.25:      # what happened, beside what was said
+        sents.append(c.fill(rng.choice(EVENTS[c.dom.name][0 if label == "positive" else 1])))
+        kinds.add("implied")
     if rng.random() < 0.6 or len(sents) < 2:
         sents.append(c.fill(rng.choice(c.dom.verdict_pos if label == "positive"
                                        else c.dom.verdict_neg)))
