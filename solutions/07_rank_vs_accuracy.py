@@ -51,7 +51,9 @@ for low_rank in (1, 4):
     print(f"3. rank 32 - rank {low_rank} = {difference:+.4f}, standard error {se:.4f}: {verdict} two "
           f"standard errors with {int(low['count'])} seeds")
 (se_1, beats_1), (se_4, beats_4) = answers[1], answers[4]
-assert beats_1 and not beats_4             # rank 32 beats rank 1 beyond the noise, not rank 4
+# In the shipped sweep rank 1 is 3.4 points below rank 32, but its three seeds spread 8 points, so
+# neither difference is beyond two standard errors: three seeds cannot tell these ranks apart.
+assert not beats_1 and not beats_4
 assert nb07.check_3(se_1, se_4, beats_1, beats_4)
 assert not nb07.check_3(lora.loc[1, "std"], se_4, beats_1, beats_4)   # a std over seeds is not an error of a mean
 

@@ -169,7 +169,8 @@ def _handwritten_section(data, texts, normalise):
 half positive and half negative, by someone who had not seen the generator: plain opinions and the
 hard kinds above in real wording, and some sarcasm, which the generator never writes. No model is
 trained on them; they test whether what a model learned from the generated splits carries over to
-real language (notebook 05). Compared with the generated texts (case and spacing ignored): {also}.
+real language (notebook 05). Compared with the generated texts (case and spacing ignored):
+{also}.
 """
 
 
@@ -228,9 +229,8 @@ clever", negative) or a contrast where the clause after "but"/"however", or the 
 "although", decides ("slow service, but the food more than made up for it", positive). Both
 kinds are used equally for both labels, so no single word predicts the label.
 
-Real reviews often say what happened rather than how it was, so about a fifth of the texts
-carry their sentiment only implicitly, and some more add such a sentence to an explicit one:
-events and their consequences ("I sent it back the next day", "they had no record of our
+Real reviews often say what happened rather than how it was, so many texts (counted below)
+carry their sentiment only implicitly, or add such a sentence to an explicit one: events and their consequences ("I sent it back the next day", "they had no record of our
 booking", "we have been back four times since"); rating talk and idioms ("two stars is being
 generous", "knocked off a star only because the box arrived dented", positive; "does exactly
 what it says on the tin"); and a feeling or expectation that the ending turns round ("I was

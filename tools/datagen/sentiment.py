@@ -9,6 +9,11 @@ label fixed first and the wording built to match it. About half of the texts are
   (positive), "beautiful room, shame about the noise" (negative).
 Both flips are used equally often for both labels, so that no single word ("not", "but") predicts
 the label; only the structure does.
+About a fifth of the reviews say what happened rather than how it was (`_implied`): events and
+their consequences ("I sent it back the next day"), rating talk and idioms ("two stars is being
+generous"), and a feeling that the ending turns round ("I was sceptical at first. It won me over
+completely.") or confirms; paired frames serve both labels there too, so the number or the
+structure decides.
 
 Example:
     >>> import random
