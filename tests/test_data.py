@@ -233,6 +233,24 @@ def test_bundled_sentiment_is_balanced(bundled):
         assert labels.count(0) == labels.count(1), split
 
 
+def test_implied_sentiment_kinds_serve_both_labels():
+    """Implied sentiment, rating talk and turned-round feelings occur about equally often for both
+    labels, and the rating frames are shared: only the number or the structure decides."""
+    import random
+    from datagen import sentiment
+    pools = names.build_pools()["train"]
+    rng = random.Random(0)
+    rows = [sentiment.make_example(rng, pools, label) for _ in range(1500) for label in ("positive", "negative")]
+    for kind in ("implied", "rating", "reversal"):
+        pos = sum(kind in r["kinds"] and r["label"] == "positive" for r in rows)
+        neg = sum(kind in r["kinds"] and r["label"] == "negative" for r in rows)
+        assert min(pos, neg) > 0.7 * max(pos, neg) and min(pos, neg) >= 20, (kind, pos, neg)
+    ctx = sentiment._Ctx(rng, pools, sentiment.PRODUCT)
+    frames = {label: {re.sub(r"\d+|one|two|four|five|a single", "N", sentiment._rating(ctx, label))
+                      for _ in range(400)} for label in ("positive", "negative")}
+    assert len(frames["positive"] & frames["negative"]) >= 8       # "N/10.", "Giving it N stars." ...
+
+
 def test_bundled_qa_has_800_paragraphs_and_short_contexts(bundled):
     contexts = {c for split in SPLITS for c in list(bundled["qa"][split]["context"])}
     assert len(contexts) >= 800
