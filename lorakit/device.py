@@ -15,7 +15,6 @@ Example:
     >>> select_precision("cpu", native_bf16=False), select_precision("cpu", native_bf16=True)
     ('fp32', 'bf16')
 """
-import functools
 from pathlib import Path
 
 import torch
@@ -91,25 +90,6 @@ def accelerate_precision(precision):
     ('no', 'bf16')
     """
     return "no" if precision == "fp32" else precision
-
-
-def autocast_for(precision, device):
-    """The autocast that a run of `precision` ("fp32", "fp16", "bf16" or None) used on `device`, as
-    a factory of context managers for `predict_outputs(autocast=...)`; None for fp32.
-
-    Predicting with a reloaded run under its own precision gives the predictions that training
-    reported, to the last borderline example; fp32 may differ from bf16 autocast on a few.
-
-    >>> autocast_for("fp32", "cpu") is None
-    True
-    >>> with autocast_for("bf16", "cpu")():
-    ...     (torch.ones(2, 2) @ torch.ones(2, 2)).dtype
-    torch.bfloat16
-    """
-    if precision in (None, "fp32"):
-        return None
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    return functools.partial(torch.autocast, device_type=device, dtype=dtype)
 
 
 def describe_device(device=None) -> str:

@@ -126,10 +126,15 @@ def length_grouped_batches(lengths, batch_size, seed, pool=50):
 def set_up(config):
     """Data, task, model, optimizer and schedule of a resolved `config`, prepared by accelerate."""
     from accelerate import Accelerator
+    from accelerate.state import AcceleratorState
     from transformers import get_linear_schedule_with_warmup
     check_tracker(config.report_to)
     device = select_device(config.device)
     precision = select_precision(device, config.precision)
+    # accelerate keeps one state per process and refuses a second Accelerator with another precision
+    # ("restart your runtime"): a notebook or a test may train in bf16 and then in fp32. A fresh
+    # state for each run; the distributed PartialState (torchrun's process group) is kept.
+    AcceleratorState._reset_state()
     accelerator = Accelerator(mixed_precision=accelerate_precision(precision), cpu=device == "cpu",
                               log_with=config.report_to, project_dir=config.logging_dir)
     seed_everything(config.seed)
@@ -190,7 +195,9 @@ def train(config: TrainConfig, progress=True) -> TrainResult:
         history, best_scores, best_state = fit(run, bar) if run.loader else prompted(run)
     bar.close()
     run.accelerator.end_training()
-    model = run.accelerator.unwrap_model(run.model)
+    # Without accelerate's autocast wrapper: the returned model computes in float32, like a loaded
+    # run (on a bf16 or fp16 run, the wrapper made later predictions and timings silently bf16).
+    model = run.accelerator.unwrap_model(run.model, keep_fp32_wrapper=False)
     model.load_state_dict(best_state, strict=False)
     model.eval()
     main = run.task.main_metric

@@ -132,3 +132,27 @@ def test_training_uses_fused_adamw_and_records_fp32_on_this_cpu(monkeypatch):
     optimizer = getattr(run.optimizer, "optimizer", run.optimizer)   # accelerate wraps it
     assert optimizer.defaults["fused"] is True
     assert run.accelerator.mixed_precision == "no"
+
+
+def test_a_bf16_run_returns_a_float32_model():
+    """After a run under bf16 autocast, the returned model computes in float32 like a loaded run:
+    accelerate's autocast wrapper stays with training."""
+    from lorakit.config import TrainConfig
+    from lorakit.train import train
+    result = train(TrainConfig(task="sentiment", device="cpu", precision="bf16", epochs=1,
+                               max_train_examples=8, max_eval_examples=4, batch_size=4))
+    assert result.metrics["precision"] == "bf16"
+    assert "_original_forward" not in vars(result.model)
+    batch = result.tokenizer(["good", "bad"], return_tensors="pt", padding=True)
+    batch.pop("token_type_ids", None)
+    assert result.model(**batch).logits.dtype == torch.float32
+
+
+def test_runs_in_one_process_may_change_precision():
+    """A bf16 run, then an fp32 one, in the same process (a notebook): accelerate would refuse the
+    second ("restart your runtime") if lorakit kept its first state."""
+    from lorakit.config import TrainConfig
+    from lorakit.train import set_up
+    small = dict(task="sentiment", device="cpu", max_train_examples=8, max_eval_examples=4)
+    assert set_up(TrainConfig(precision="bf16", **small).resolved()).accelerator.mixed_precision == "bf16"
+    assert set_up(TrainConfig(precision="fp32", **small).resolved()).accelerator.mixed_precision == "no"
