@@ -91,7 +91,7 @@ def check_3(se_vs_1, se_vs_4, beats_1, beats_4):
 
     The standard error of a difference of two means over n seeds each is sqrt(s1^2/n + s2^2/n).
 
-    >>> check_3(0.03, 0.03, True, False)
+    >>> check_3(0.03, 0.03, False, False)
     Exercise 3: not yet: the standard error of the difference with rank 1 is off: a mean over n seeds has a standard error of std / sqrt(n), and the two means' variances add; likewise with rank 4.
     """
     lora = lora_summary()
