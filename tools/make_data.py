@@ -150,7 +150,7 @@ def build(seed=SEED):
                for path, text in files.items()}
     measured = json.loads(BASE_MODEL.read_text(encoding="utf-8")) if BASE_MODEL.is_file() else None
     files["README.md"] = card.render(data, pools, digests, SIZES, seed, _entities,
-                                     (conversations, tasks, measured), handwritten(), sentiment.normalise)
+                                     (conversations, tasks, measured), handwritten())
     return files
 
 

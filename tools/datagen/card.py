@@ -4,6 +4,7 @@ from fractions import Fraction
 
 from .chat import CANONICAL_SHARE, GENERAL, REPLAY_PROMPTS, TASKS as CHAT_TASKS
 from .names import SHARED, SPLITS
+from .sentiment import normalise
 
 
 def _table(header, rows):
@@ -159,24 +160,24 @@ Files of this section: {", ".join(f"`{p}`" for p in chat_files)}, `chat/replay.j
 """
 
 
-def _handwritten_section(data, texts, normalise):
+def _handwritten_section(data, texts):
     """What the card says of the hand-written reviews, with those the generator also wrote."""
     generated = {normalise(r["text"]) for s in SPLITS for r in data["sentiment"][s]}
     shared = [t for t in texts if normalise(t) in generated]
     also = (f"{len(shared)} of them are stock phrases that the generator writes too ("
             + ", ".join(f'"{t}"' for t in shared) + ")") if shared else "none of them is a generated text"
-    return f"""`sentiment/handwritten.csv` (same format) holds {len(texts)} reviews and headlines written by hand,
-half positive and half negative, by someone who had not seen the generator: plain opinions and the
-hard kinds above in real wording, and some sarcasm, which the generator never writes. No model is
-trained on them; they test whether what a model learned from the generated splits carries over to
-real language (notebook 05). Compared with the generated texts (case and spacing ignored):
+    return f"""`sentiment/handwritten.csv` (same format) holds {len(texts)} reviews and headlines written by
+hand, half positive and half negative, by someone who had not seen the generator: plain opinions
+and the hard kinds above in real wording, and some sarcasm, which the generator never writes. No
+model is trained on them; they test whether what a model learned from the generated splits
+carries over to real language (notebook 05). Compared with the generated texts (case and spacing ignored):
 {also}.
 """
 
 
-def render(data, pools, digests, sizes, seed, entities, chat=None, handwritten=(), normalise=None):
+def render(data, pools, digests, sizes, seed, entities, chat=None, handwritten=()):
     """Markdown text of the data card; `chat` is (conversations, tasks, base-model measurements),
-    `handwritten` the hand-written reviews' texts, compared with the generated ones by `normalise`."""
+    `handwritten` the hand-written reviews' texts."""
     kinds_q = {s: Counter(q[1] for p in data["qa"][s] for q in p["qas"]) for s in SPLITS}
     qkinds = sorted({k for c in kinds_q.values() for k in c})
     topics = Counter(p["topic"] for s in SPLITS for p in data["qa"][s])
@@ -198,9 +199,9 @@ organisation and language names are used as names only), so nothing here is a fa
 
 `tools/make_data.py` (with its parts in `tools/datagen/`) writes every file in this folder,
 this card included, except the base model's replies of the chat section (`chat/replay.jsonl` and
-`chat/base_model.json`, see there) and the hand-written reviews (`sentiment/handwritten.csv`, below). It uses seeded random generators (seed {seed}, one generator
-per task and split) and no other randomness, so the output is byte-for-byte the same on every run
-and machine. To remake the data:
+`chat/base_model.json`, see there) and the hand-written reviews (`sentiment/handwritten.csv`,
+below). It uses seeded random generators (seed {seed}, one generator per task and split) and no
+other randomness, so the output is byte-for-byte the same on every run and machine. To remake the data:
 
 ```
 python tools/make_data.py            # rewrites data/
@@ -230,8 +231,9 @@ clever", negative) or a contrast where the clause after "but"/"however", or the 
 kinds are used equally for both labels, so no single word predicts the label.
 
 Real reviews often say what happened rather than how it was, so many texts (counted below)
-carry their sentiment only implicitly, or add such a sentence to an explicit one: events and their consequences ("I sent it back the next day", "they had no record of our
-booking", "we have been back four times since"); rating talk and idioms ("two stars is being
+carry their sentiment only implicitly, or add such a sentence to an explicit one: events and
+their consequences ("I sent it back the next day", "they had no record of our booking", "we
+have been back four times since"); rating talk and idioms ("two stars is being
 generous", "knocked off a star only because the box arrived dented", positive; "does exactly
 what it says on the tin"); and a feeling or expectation that the ending turns round ("I was
 sceptical at first. It won me over completely.", positive; "On paper it had everything. The
@@ -243,7 +245,7 @@ across, but pretty close" / "not the worst ..."). All of these count as hard.
 
 Domains (all splits): {", ".join(f"{d} {n}" for d, n in sorted(domains.items()))}.
 
-{_handwritten_section(data, handwritten, normalise) if handwritten else ""}
+{_handwritten_section(data, handwritten) if handwritten else ""}
 ## NER (`ner/*.conll`)
 
 CoNLL format: one `token TAG` per line, a blank line between sentences; BIO tags over PER, ORG,

@@ -319,7 +319,6 @@ FILLERS = {
     "install": _lst("after a friend recommended it, last month, on my new phone, for a trip"),
     "who_one": _lst("partner, friend, son, daughter, sister, husband, wife, flatmate"),
     "years": _lst("two years, three years, four years, five years"),
-    "Years": _lst("Two years, Three years, Four years, Five years"),
     "short_time": _lst("a week, three days, ten days, a fortnight, two weeks"),
     "times": _lst("three, four, five, six"),
     "days_later": _lst("days later, all week, the next morning"),
@@ -661,8 +660,8 @@ EVENTS = {   # domain: (positive events, negative events), whole sentences with 
          "I spent most of it scrolling through my phone.",
          "We left before the end and nobody wanted to talk about it."]),
     "product": (
-        ["I have since {bought_again}.", "{Years} on, it {still_going}.",
-         "{Years} later, it {still_going}.", "I use it every single day.",
+        ["I have since {bought_again}.", "{years} on, it {still_going}.",
+         "{years} later, it {still_going}.", "I use it every single day.",
          "I'd be lost without it now.", "My {kid} hasn't put it down since it arrived.",
          "I should have bought it years ago.", "I wish I had bought one sooner.",
          "It replaced two cheaper ones that both {broke}.",
@@ -777,6 +776,11 @@ MINOR = {
 }
 
 
+def _events(c: _Ctx, label):
+    """The domain's events of `label`: sentences with {slots}, to fill and capitalise."""
+    return EVENTS[c.dom.name][0 if label == "positive" else 1]
+
+
 def _rating(c: _Ctx, label):
     """Rating talk: a score out of ten or stars out of five, said in one of many ways. The same
     frames carry both labels; the number decides."""
@@ -809,7 +813,7 @@ def _implied(c: _Ctx, label):
     """A review whose sentiment is implied: by events, by rating talk and idioms, or by a feeling
     the ending turns round. Returns (text, kinds)."""
     rng = c.rng
-    events = EVENTS[c.dom.name][0 if label == "positive" else 1]
+    events = _events(c, label)
     sents, kinds = [], set()
     if rng.random() < 0.35:
         sents.append(c.fill(rng.choice(c.dom.contexts)))
@@ -866,7 +870,7 @@ def _review(c: _Ctx, label):
         sents.insert(rng.randrange(1, len(sents) + 1), s)
         kinds |= {"contrast"} | ({"negation"} if neg else set())
     if rng.random() < 0.25:      # what happened, beside what was said
-        sents.append(c.fill(rng.choice(EVENTS[c.dom.name][0 if label == "positive" else 1])))
+        sents.append(_cap(c.fill(rng.choice(_events(c, label)))))
         kinds.add("implied")
     if rng.random() < 0.6 or len(sents) < 2:
         sents.append(c.fill(rng.choice(c.dom.verdict_pos if label == "positive"
