@@ -102,9 +102,11 @@ for name, value in accuracy.items():
 # towards the base model's; both may cost general accuracy. Check whether your numbers agree, and repeat with
 # seeds 1 and 2 before you conclude: one seed on a few dozen questions is noisy.
 
-# Exercise 3. Parsing NER replies. The reply must be a JSON object (a ```json fence is allowed); keys that are
-# not entity types are ignored; each entity is tagged where its words first occur untagged, and dropped if
-# they do not occur: it then costs nothing, since the prediction is BIO tags on the sentence's own words.
+# Exercise 3. Parsing NER replies. The reply must be JSON (a ```json fence is allowed): a list of [entity, type]
+# pairs, as the training data teaches, or an object that maps each type to its entities, as untrained models
+# often write; types that are not entity types are ignored; each entity is tagged where its words first occur
+# untagged, and dropped if they do not occur: it then costs nothing, since the prediction is BIO tags on the
+# sentence's own words.
 ner = NerTask()
 tokens = "Maria Lopez flew from Lima to Paris with Air France .".split()
 row = {"tokens": tokens}
@@ -122,16 +124,18 @@ def tags(**entities):
 
 gold_tags = tags(PER=[(0, 1)], LOC=[(4, 4), (6, 6)], ORG=[(8, 9)])
 cases = {
-    '{"PER": ["Maria Lopez"], "LOC": ["Lima", "Paris"], "ORG": ["Air France"]}': gold_tags,
-    '```json\n{"PER": ["Maria Lopez"]}\n```': tags(PER=[(0, 1)]),                 # a code fence is fine
-    '{"PER": ["Maria Lopez", "John Smith"]}': tags(PER=[(0, 1)]),                 # not in the sentence: dropped
-    '{"LOC": ["Paris", "Paris"]}': tags(LOC=[(6, 6)]),                            # only one Paris to tag
-    '{"DATE": ["today"], "LOC": ["Lima"]}': tags(LOC=[(4, 4)]),                   # unknown type ignored
-    '{"ORG": ["Lima"]}': tags(ORG=[(4, 4)]),                                      # wrong type: parsed
-    '{}': O,                                                                      # no entities: parsed
-    '{"PER": ["Maria Lopez"}': None,                                              # broken JSON
+    '[["Maria Lopez", "PER"], ["Lima", "LOC"], ["Paris", "LOC"], ["Air France", "ORG"]]': gold_tags,
+    '{"PER": ["Maria Lopez"], "LOC": ["Lima", "Paris"], "ORG": ["Air France"]}': gold_tags,   # by type: same
+    '```json\n[["Maria Lopez", "PER"]]\n```': tags(PER=[(0, 1)]),                 # a code fence is fine
+    '[["Maria Lopez", "PER"], ["John Smith", "PER"]]': tags(PER=[(0, 1)]),        # not in the sentence: dropped
+    '[["Paris", "LOC"], ["Paris", "LOC"]]': tags(LOC=[(6, 6)]),                   # only one Paris to tag
+    '[["today", "DATE"], ["Lima", "LOC"]]': tags(LOC=[(4, 4)]),                   # unknown type ignored
+    '[["Lima", "ORG"]]': tags(ORG=[(4, 4)]),                                      # wrong type: parsed
+    '[]': O,                                                                      # no entities: parsed
+    '[["Maria Lopez", "PER"]': None,                                              # broken JSON
+    '[["Lima"]]': None,                                                           # not a pair
     '{"LOC": "Lima"}': None,                                                      # a string, not a list
-    'Entities: {"LOC": ["Lima"]}': None,                                          # text around the JSON
+    'Entities: [["Lima", "LOC"]]': None,                                          # text around the JSON
 }
 for reply, expected in cases.items():
     assert ner.from_reply(reply, row) == expected, (reply, ner.from_reply(reply, row))
@@ -147,9 +151,9 @@ for reply in cases:
         assert m["unparsed"] == 1 and m["recall"] == 0
 # An entity that is not in the sentence is dropped, so it costs no precision; a wrong type (Lima as ORG) costs
 # precision and recall; a missing entity costs recall only; an unparsed reply is scored as "no entities".
-m = asked.metrics(sentence, [ner.from_reply('{"ORG": ["Lima"]}', row)])
+m = asked.metrics(sentence, [ner.from_reply('[["Lima", "ORG"]]', row)])
 assert m["precision"] == 0 and m["recall"] == 0
-m = asked.metrics(sentence, [ner.from_reply('{"PER": ["Maria Lopez", "John Smith"]}', row)])
+m = asked.metrics(sentence, [ner.from_reply('[["Maria Lopez", "PER"], ["John Smith", "PER"]]', row)])
 assert m["precision"] == 1 and m["recall"] == 0.25
 
 # Exercise 4. Shots. Each shot adds one solved (question, reply) pair as earlier turns, so the prompt grows by

@@ -72,21 +72,21 @@ def test_hand_checked_chats():
     assert reply == "negative"
     messages, reply = NerTask().to_chat(NER_ROW, variant=3)
     assert messages[0]["content"] == "NER, JSON output:\nAnna Berg of Nordbank flew from Oslo to Oslo Airport ."
-    assert reply == '{"PER": ["Anna Berg"], "ORG": ["Nordbank"], "LOC": ["Oslo", "Oslo Airport"]}'
+    assert reply == '[["Anna Berg", "PER"], ["Nordbank", "ORG"], ["Oslo", "LOC"], ["Oslo Airport", "LOC"]]'
     messages, reply = QaTask().to_chat(QA_ROW, variant=1)
     assert messages[0]["content"] == QA_ROW["context"] + "\n\n" + QA_ROW["question"]
     assert reply == "Ada Berg"
 
 
-def test_ner_reply_types_in_fixed_order_and_none_is_empty_json():
+def test_ner_reply_pairs_in_sentence_order_and_none_is_an_empty_list():
     row = {"tokens": ["Expo", "Lisbon", "fans", "met", "Ana", "and", "Rui", "of", "Benfica"],
            "ner_tags": [TAG[t] for t in ["B-MISC", "B-LOC", "O", "O", "B-PER", "O", "B-PER", "O", "B-ORG"]]}
     reply = NerTask().to_chat(row)[1]
-    assert list(json.loads(reply)) == ["PER", "ORG", "LOC", "MISC"]
-    assert json.loads(reply)["PER"] == ["Ana", "Rui"]
-    assert NerTask().to_chat({"tokens": ["Hello", "."], "ner_tags": [0, 0]})[1] == "{}"
+    assert json.loads(reply) == [["Expo", "MISC"], ["Lisbon", "LOC"], ["Ana", "PER"], ["Rui", "PER"],
+                                 ["Benfica", "ORG"]]
+    assert NerTask().to_chat({"tokens": ["Hello", "."], "ner_tags": [0, 0]})[1] == "[]"
     accented = NerTask().to_chat({"tokens": ["Zoë", "won"], "ner_tags": [1, 0]})[1]
-    assert accented == '{"PER": ["Zoë"]}'                       # ensure_ascii=False
+    assert accented == '[["Zoë", "PER"]]'                       # ensure_ascii=False
 
 
 def test_rows_without_gold_have_no_reply():
@@ -127,6 +127,15 @@ def test_ner_entity_occurring_twice_is_tagged_at_both_places():
     assert NerTask().from_reply('{"ORG": ["Oslo"]}', {"tokens": tokens}) == ["B-ORG", "O", "O", "O"]
 
 
+def test_ner_pairs_and_objects_by_type_give_the_same_tags():
+    pairs = '[["Anna Berg", "PER"], ["Nordbank", "ORG"], ["Oslo", "LOC"], ["Oslo Airport", "LOC"]]'
+    by_type = '{"PER": ["Anna Berg"], "ORG": ["Nordbank"], "LOC": ["Oslo", "Oslo Airport"]}'
+    assert NerTask().from_reply(pairs, NER_ROW) == NerTask().from_reply(by_type, NER_ROW) == TAGS
+    # types not in the label set are ignored, pair by pair
+    assert parse_entities('[["Oslo", "LOC"], ["Monday", "DATE"], ["Ada", "per"]]') == [("LOC", "Oslo")]
+    assert NerTask().from_reply("[]", NER_ROW) == ["O"] * len(SENTENCE)
+
+
 def test_ner_entities_not_in_the_sentence_are_dropped():
     reply = '{"PER": ["Anna Berg", "Per Olsen"], "ORG": ["Nord bank"], "LOC": ["Oslo", "Oslo", "Oslo"]}'
     assert NerTask().from_reply(reply, NER_ROW) == \
@@ -159,7 +168,9 @@ def test_ner_json_fence_whitespace_and_unknown_types():
     'Entities: {"PER": ["Anna Berg"]}',            # text around the JSON
     '{"PER": ["Anna Berg"]} Hope this helps!',
     '```json\n{"PER": ["Anna Berg"]}',             # an unclosed fence
-    '["Anna Berg"]', '"Anna Berg"', "null", "",    # not an object
+    '["Anna Berg"]', '"Anna Berg"', "null", "",    # neither pairs nor an object
+    '[["Anna Berg"]]', '[["Anna Berg", "PER", "x"]]', '[["Anna Berg", null]]', '[{"PER": "Anna Berg"}]',
+    '[["Anna Berg", "PER"]',                       # cut off
     '{"PER": "Anna Berg"}',                        # not a list
     '{"PER": [["Anna", "Berg"]]}', '{"PER": ["Anna Berg", 7]}', '{"LOC": null}',
     "PER: Anna Berg",

@@ -63,7 +63,7 @@ def check_3(tokens, predictions):
 
     >>> tokens = "Anna left Oslo .".split()
     >>> check_3(tokens, {'{"LOC": "Oslo"}': ["O", "O", "B-LOC", "O"]})
-    Exercise 3: not yet: '{"LOC": "Oslo"}' does not parse: what must a type's value be?.
+    Exercise 3: not yet: '{"LOC": "Oslo"}' does not parse: is it [[entity, type], ...] or {type: [entity, ...]}?.
     """
     from ..tasks import NerTask
     ner, row = NerTask(), {"tokens": list(tokens)}
@@ -73,9 +73,9 @@ def check_3(tokens, predictions):
         if actual == predicted:
             continue
         if actual is None:
-            problems.append(f"{reply!r} does not parse: what must a type's value be?")
+            problems.append(f"{reply!r} does not parse: is it [[entity, type], ...] or {{type: [entity, ...]}}?")
         elif predicted is None:
-            problems.append(f"{reply!r} parses (a fence, an unknown type or an empty object is allowed)")
+            problems.append(f"{reply!r} parses (a fence, an unknown type or an empty list is allowed)")
         else:
             problems.append(f"{reply!r}: check where each entity is tagged, and which are dropped")
     return verdict(3, problems)

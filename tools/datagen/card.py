@@ -128,10 +128,10 @@ task's conversations (rounded up) use the first, canonical wording, the one that
 
 {_table(["split"] + list(CHAT_TASKS) + ["total", "canonical wording", "QA paragraphs"], _chat_rows(conversations))}
 
-**Replies.** Sentiment: one word, `positive` or `negative`. NER: compact JSON of the entities by
-type, types in the order PER, ORG, LOC, MISC and only those present, each a list of entity strings
-(tokens joined by single spaces) in sentence order, repeats kept; `{{}}` when there is none. The
-sentence is shown as its tokens joined by spaces. QA: the answer copied exactly from the passage.
+**Replies.** Sentiment: one word, `positive` or `negative`. NER: a compact JSON list of
+[entity, type] pairs in sentence order (the entity's tokens joined by single spaces; types PER,
+ORG, LOC, MISC), repeats kept; `[]` when there is none. The sentence is shown as its tokens joined
+by spaces. QA: the answer copied exactly from the passage.
 Two test conversations of each task, the canonical wording first:
 
 {chr(10).join(f"- {t}:{chr(10)}{chr(10)}" + chr(10).join(_quoted(f"**user:** {r['messages'][0]['content']}{chr(10)}{chr(10)}**assistant:** {r['messages'][1]['content']}") + chr(10) for r in example[t]) for t in CHAT_TASKS)}
