@@ -30,6 +30,7 @@ METHODS = ("lora", "full", "head", "prompt")
 # Learning rates that work for each method on the bundled model (full fine-tuning needs a small one);
 # prompting trains nothing.
 DEFAULT_LR = {"lora": 1e-3, "full": 5e-5, "head": 3e-3, "prompt": None}
+DEFAULT_R = 8                      # LoRA rank, where the task sets none
 MAX_SEED = 2**32 - 1     # numpy.random.seed takes 0 .. 2**32 - 1
 
 
@@ -82,7 +83,7 @@ class TrainConfig:
     method: str = option("lora", "lora (default), full fine-tuning, the task head only, or prompt: "
                          "no training, the chat model prompted as it is (with --shots examples)",
                          choices=METHODS, sweep=False)
-    r: int = option(8, "LoRA rank r (default 8)", "--rank", POSITIVE_INT, sweep=False)
+    r: int = option(None, "LoRA rank r (default 8{overrides})", "--rank", POSITIVE_INT, sweep=False)
     lora_alpha: float = option(16, "lora_alpha (default 16)", "--alpha", POSITIVE_NUMBER)
     lora_dropout: float = option(0.0, "LoRA dropout in [0, 1) (default 0)", "--dropout", PROBABILITY)
     attention_dropout: float = option(None, "dropout on attention probabilities (default: the model's "
@@ -148,6 +149,7 @@ class TrainConfig:
             if getattr(c, name) is None and not (name == "target_modules" and c.method != "lora"):
                 setattr(c, name, value.get(c.method) if isinstance(value, dict) else value)
         c.lr = DEFAULT_LR[c.method] if c.lr is None else c.lr
+        c.r = DEFAULT_R if c.r is None else c.r
         for f in fields(c):
             check, value = f.metadata.get("check"), getattr(c, f.name)
             if check is not None and value is not None and not check.ok(value):

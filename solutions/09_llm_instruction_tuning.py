@@ -44,7 +44,7 @@ prompt = tokenizer.decode(AskedTask(Reworded()).encode(reviews.select([0]), toke
 assert "Just that word, please." in prompt and reviews[0]["text"] in prompt
 assert prompt.endswith("<|im_start|>assistant\n")                                 # the generation prompt
 
-lora = train(TrainConfig(task="chat", **sizes), progress=False)                  # r = 8, replay 0.1: the defaults
+lora = train(TrainConfig(task="chat", **sizes), progress=False)                  # r = 16, replay 0.3: the defaults
 gold = [SentimentTask().labels[y] for y in reviews["label"]]
 print("1.              wording     accuracy  unparsed")
 for name, model in (("base model", base), ("LoRA", lora.model)):
@@ -87,8 +87,8 @@ def general_accuracy(model):
 
 
 train_rows = read_chat(bundled_data_dir() / "chat" / "train.jsonl").select(range(sizes["max_train_examples"]))
-accuracy = {"base model": general_accuracy(base), "r = 8 (exercise 1)": general_accuracy(lora.model)}
-for name, options in {"r = 2": dict(r=2), "r = 32": dict(r=32), "r = 8, replay 0": dict(replay=0.0)}.items():
+accuracy = {"base model": general_accuracy(base), "r = 16 (exercise 1)": general_accuracy(lora.model)}
+for name, options in {"r = 2": dict(r=2), "r = 32": dict(r=32), "r = 16, replay 0": dict(replay=0.0)}.items():
     result = train(TrainConfig(task="chat", **options, **sizes), progress=False)
     n, replay = len(train_rows), result.task.replay
     assert len(result.task.training_set(train_rows)) == n + round(replay * n)     # replay: a share of the rows

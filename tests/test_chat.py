@@ -226,7 +226,7 @@ def test_chat_trains_in_two_processes(chat_files, tmp_path):
     done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
                            "--master_port", "29534", "-m", "lorakit", "train", "--task", "chat", "--model", str(model),
                            "--train", str(folder / "train.jsonl"), "--eval", str(folder / "eval.jsonl"),
-                           "--replay", "0", "--batch-size", "2", "--max-new-tokens", "4", "--quiet",
+                           "--replay", "0", "--rank", "2", "--batch-size", "2", "--max-new-tokens", "4", "--quiet",
                            "--out", str(out)], capture_output=True, text=True, env=env, cwd=root, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads((out / "metrics.json").read_text())["processes"] == 2

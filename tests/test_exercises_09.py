@@ -12,7 +12,7 @@ def test_check_1_a_new_wording():
 
 def test_check_2_trainable_parameters():
     right = {2: 610_560, 32: 9_768_960}
-    assert right[2] * 4 == 2_442_240                                    # the default r=8 run's count
+    assert right[2] * 8 == 4_884_480                                    # the default r=16 run's count
     assert nb09.check_2(right)
     assert not nb09.check_2({2: 610_560, 32: 2 * 9_768_960})
     with_head = {r: n + r * (576 + 49152) for r, n in right.items()}
