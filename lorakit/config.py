@@ -149,7 +149,7 @@ class TrainConfig:
             if getattr(c, name) is None and not (name == "target_modules" and c.method != "lora"):
                 setattr(c, name, value.get(c.method) if isinstance(value, dict) else value)
         c.lr = DEFAULT_LR[c.method] if c.lr is None else c.lr
-        c.r = DEFAULT_R if c.r is None else c.r
+        c.r = default_rank(kind) if c.r is None else c.r
         for f in fields(c):
             check, value = f.metadata.get("check"), getattr(c, f.name)
             if check is not None and value is not None and not check.ok(value):
@@ -240,6 +240,15 @@ def argument_type(check):
             raise argparse.ArgumentTypeError(f"expected {check.expected}, got {value:g}")
         return value
     return parse
+
+
+def default_rank(task):
+    """The LoRA rank of a run of `task` (a Task) that gives none: the task's own, else DEFAULT_R.
+
+    >>> default_rank(get_task("chat")), default_rank(get_task("sentiment"))
+    (16, 8)
+    """
+    return task.defaults.get("r", DEFAULT_R)
 
 
 def task_defaults(name):

@@ -27,7 +27,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from . import interrupts
-from .config import DEFAULT_R, TrainConfig, config_dict
+from .config import TrainConfig, config_dict, default_rank
 from .data import load_task_data, read_task_file
 from .device import accelerate_precision, select_device, select_precision
 from .errors import ConfigError, TrainingError
@@ -82,7 +82,7 @@ def prepare_model(task, labels, config, base=None):
     if config.method == "lora":
         targets = config.target_modules or default_target_modules(model.config.model_type)
         init = True if config.init_lora_weights == "default" else config.init_lora_weights  # peft's True
-        r = config.r if config.r is not None else task.defaults.get("r", DEFAULT_R)   # unresolved config
+        r = config.r if config.r is not None else default_rank(task)   # an unresolved config
         apply_lora(model, targets, r=r, lora_alpha=config.lora_alpha,
                    lora_dropout=config.lora_dropout, use_rslora=config.use_rslora, modules_to_save=heads,
                    use_dora=config.use_dora, init_lora_weights=init, quantize=config.quantize)

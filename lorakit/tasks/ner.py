@@ -244,10 +244,10 @@ def parse_entities(reply, types=("PER", "ORG", "LOC", "MISC")):
 
     The reply is a list of [entity, type] pairs (what `to_chat` teaches) or an object that maps
     each type to a list of its entities (what an untrained model often writes). Surrounding
-    whitespace and a ```json fence are allowed; anything else around the JSON, or an item that
-    is not a pair of strings (a value of a known type that is not a list of strings), makes the
-    reply unparseable (None). Types not in `types` are ignored, so an invented type does not cost
-    the good entities.
+    whitespace and a ```json fence are allowed. The reply does not parse (None) when there is
+    anything else around the JSON, when an item of a list is not a pair of strings, or when a
+    known type of an object maps to anything but a list of strings. Types not in `types` are
+    ignored, so an invented type does not cost the good entities.
 
     Example:
         >>> parse_entities('[["Oslo", "LOC"], ["May", "DATE"], ["Ada", "PER"]]')
