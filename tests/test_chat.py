@@ -245,6 +245,23 @@ def test_an_asked_task_counts_replies_that_do_not_parse_as_wrong():
     assert asked.format_predictions(data, predictions).splitlines()[1:] == ["Great.,positive", "Awful.,", "Fine.,positive"]
 
 
+def test_a_reply_cannot_repeat_its_own_ngram_but_may_copy_the_prompt():
+    from lorakit.tasks.chat import no_repeat_in_reply
+    # prompt [5, 6, 7, 5, 6] in both rows; row 0's reply [1, 2, 3, 1, 2] has "1 2" before 3
+    ids = torch.tensor([[5, 6, 7, 5, 6, 1, 2, 3, 1, 2],
+                        [5, 6, 7, 5, 6, 4, 4, 5, 6, 4]])
+    scores = no_repeat_in_reply(ids, torch.zeros(2, 8), 5, 3)
+    assert scores[0].isinf().nonzero().flatten().tolist() == [3]
+    assert not scores[1].isinf().any()          # "5 6" then 7 is in the prompt only; "6 4" is new
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(50):                          # against a plain loop over every n-gram of the reply
+        n, ids = 3, torch.randint(0, 4, (1, 12), generator=generator)
+        reply = ids[0, 4:].tolist()
+        banned = {reply[i + n - 1] for i in range(len(reply) - n + 1) if reply[i:i + n - 1] == reply[-(n - 1):]}
+        got = no_repeat_in_reply(ids, torch.zeros(1, 4), 4, n)[0].isinf().nonzero().flatten().tolist()
+        assert got == sorted(banned)
+
+
 def test_replay_mixes_a_fraction_of_the_base_models_own_answers():
     task = get_task("chat", replay=0.5)
     data = task.dataset({"messages": [CONVERSATION] * 6})

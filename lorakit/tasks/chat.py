@@ -263,20 +263,47 @@ def template_ids(tokenizer, messages, generation_prompt=False):
     return list(ids["input_ids"] if hasattr(ids, "keys") else ids)
 
 
+NO_REPEAT_NGRAM = 8   # a reply never repeats one of its own 8-token sequences (see no_repeat_in_reply)
+
+
 @torch.no_grad()
 def generate(model, batch, tokenizer, max_new_tokens):
-    """Greedy continuations of a left-padded batch, each cut after its end-of-turn token."""
-    from transformers import GenerationConfig
+    """Greedy continuations of a left-padded batch, each cut after its end-of-turn token; a reply
+    never repeats an 8-token sequence of its own (`no_repeat_in_reply`)."""
+    from transformers import GenerationConfig, LogitsProcessorList
     config = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=tokenizer.eos_token_id,
                               pad_token_id=pad_id(tokenizer))
     prompt_length = batch["input_ids"].shape[1]
+    no_repeat = lambda ids, scores: no_repeat_in_reply(ids, scores, prompt_length, NO_REPEAT_NGRAM)  # noqa: E731
     out = model.generate(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                         generation_config=config)
+                         generation_config=config, logits_processor=LogitsProcessorList([no_repeat]))
     replies = []
     for row in out[:, prompt_length:].tolist():
         end = row.index(tokenizer.eos_token_id) if tokenizer.eos_token_id in row else len(row)
         replies.append(row[:end])
     return replies
+
+
+def no_repeat_in_reply(input_ids, scores, prompt_length, n):
+    """`scores` with -inf for every token that would repeat an `n`-gram the reply already holds.
+
+    Greedy decoding of a small model can loop ([["Oil", "MISC"], ["Oil", "MISC"], ...] until the
+    token limit, a reply that does not parse). transformers' `no_repeat_ngram_size` would stop it,
+    but it counts the prompt too, so it would forbid copying an entity or an answer span of 3+ words
+    from the text; here only the reply's own tokens (after `prompt_length`) count.
+
+    >>> ids = torch.tensor([[9, 9, 1, 2, 3, 1, 2]])    # prompt [9, 9], reply [1, 2, 3, 1, 2]
+    >>> no_repeat_in_reply(ids, torch.zeros(1, 5), 2, 3)   # "1 2" came before, followed by 3
+    tensor([[0., 0., 0., -inf, 0.]])
+    """
+    reply = input_ids[:, prompt_length:]                       # (B, L)
+    if reply.shape[1] < n:
+        return scores
+    windows = reply[:, :-1].unfold(1, n - 1, 1)                # (B, L-n+1, n-1): each (n-1)-gram with a next token
+    hits = (windows == reply[:, None, -(n - 1):]).all(-1)      # (B, L-n+1): it equals the reply's last n-1 tokens
+    rows, starts = hits.nonzero(as_tuple=True)
+    scores[rows, reply[rows, starts + n - 1]] = float("-inf")  # the token that followed it there
+    return scores
 
 
 def ends_with_reply(messages):
