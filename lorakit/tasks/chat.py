@@ -19,6 +19,7 @@ first scored position of the batch on, never for the long prompt before it.
 chat run): that task's rows become prompts (`Task.to_chat`), the replies are parsed back
 (`Task.from_reply`) and scored with that task's metrics, counting the replies that did not parse.
 """
+import functools
 import json
 import random
 import re
@@ -276,7 +277,7 @@ def generate(model, batch, tokenizer, max_new_tokens):
     config = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=tokenizer.eos_token_id,
                               pad_token_id=pad_id(tokenizer))
     prompt_length = batch["input_ids"].shape[1]
-    no_repeat = lambda ids, scores: no_repeat_in_reply(ids, scores, prompt_length, NO_REPEAT_NGRAM)  # noqa: E731
+    no_repeat = functools.partial(no_repeat_in_reply, prompt_length=prompt_length, n=NO_REPEAT_NGRAM)
     out = model.generate(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                          generation_config=config, logits_processor=LogitsProcessorList([no_repeat]))
     replies = []
@@ -291,8 +292,9 @@ def no_repeat_in_reply(input_ids, scores, prompt_length, n):
 
     Greedy decoding of a small model can loop ([["Oil", "MISC"], ["Oil", "MISC"], ...] until the
     token limit, a reply that does not parse). transformers' `no_repeat_ngram_size` would stop it,
-    but it counts the prompt too, so it would forbid copying an entity or an answer span of 3+ words
-    from the text; here only the reply's own tokens (after `prompt_length`) count.
+    but it counts the prompt too, so it would forbid copying any `n` tokens of the prompt: a long
+    answer span of the passage, or the instruction's own example reply; here only the reply's own
+    tokens (after `prompt_length`) count.
 
     >>> ids = torch.tensor([[9, 9, 1, 2, 3, 1, 2]])    # prompt [9, 9], reply [1, 2, 3, 1, 2]
     >>> no_repeat_in_reply(ids, torch.zeros(1, 5), 2, 3)   # "1 2" came before, followed by 3

@@ -17,7 +17,7 @@ def _pct(a, b):
     return f"{100 * a / b:.0f}%" if b else "-"
 
 
-def threads(n):
+def _threads(n):
     """'1 CPU thread', '2 CPU threads'."""
     return f"{n} CPU thread{'s' if n != 1 else ''}"
 
@@ -103,12 +103,12 @@ def _chat_section(conversations, tasks, measured, digests):
                 + "\n\n</details>")
         replay = (f"`replay.jsonl` holds {r['conversations']} conversations ({r['bytes']:,} bytes, sha256 "
                   f"{r['sha256'][:16]}): the base model's greedy replies of at most {r['max_new_tokens']} tokens, "
-                  f"made with {threads(r['threads'])} in batches of {r['batch_size']} ({measured['software']}). "
+                  f"made with {_threads(r['threads'])} in batches of {r['batch_size']} ({measured['software']}). "
                   f"{r['trimmed']} replies reached the limit and were cut after their last whole sentence or "
                   f"line; {r['dropped']} of them had none and were left out.")
         if r["rerun"]:
             again = r["rerun"]
-            replay += (f" Answering the prompts again with {threads(again['threads'])} in batches of "
+            replay += (f" Answering the prompts again with {_threads(again['threads'])} in batches of "
                        f"{again['batch_size']} changed {again['differing_replies']} of the {r['prompts']} replies.")
     else:
         base = "Not measured yet: run `python tools/make_replay.py`, then this generator again."
