@@ -262,6 +262,37 @@ def test_a_reply_cannot_repeat_its_own_ngram_but_may_copy_the_prompt():
         assert got == sorted(banned)
 
 
+def test_a_guided_reply_keeps_to_the_pattern_and_ends_only_on_a_match(tokenizer):
+    """A random tiny model, held to the NER reply format: every reply is a beginning of a match, and
+    a reply that ended (end-of-turn) is a whole match; without the guide the replies are noise."""
+    import regex
+    from transformers import LogitsProcessorList
+
+    from lorakit.tasks.chat import ChatCollator, PatternGuide
+    pattern = get_task("ner").chat_reply_pattern()
+    model = tiny_llama(tokenizer, seed=1)
+    prompts = [tokenizer.apply_chat_template([{"role": "user", "content": text}], add_generation_prompt=True)
+               for text in ("Anna left Oslo.", "Hi", "Find the entities: Paris and Rome are cities.")]
+    batch = ChatCollator(2, left=True)([{"input_ids": list(getattr(p, "input_ids", p))} for p in prompts])
+    width = batch["input_ids"].shape[1]
+    kwargs = dict(max_new_tokens=40, do_sample=False, pad_token_id=2, eos_token_id=2)
+    guide = PatternGuide(pattern, tokenizer, width)
+    guided = model.generate(**batch, logits_processor=LogitsProcessorList([guide]), **kwargs)[:, width:]
+    free = model.generate(**batch, **kwargs)[:, width:]
+    for row in guided.tolist():
+        ended = 2 in row
+        text = tokenizer.decode(row[:row.index(2)] if ended else row, skip_special_tokens=True)
+        assert regex.fullmatch(pattern, text, partial=not ended), text
+    assert any(regex.fullmatch(pattern, tokenizer.decode(row, skip_special_tokens=True), partial=True) is None
+               for row in free.tolist())
+
+
+def test_only_a_task_with_a_reply_format_guides_its_replies():
+    from lorakit.tasks import AskedTask
+    assert AskedTask(get_task("ner")).reply_pattern == get_task("ner").chat_reply_pattern()
+    assert AskedTask(get_task("sentiment")).reply_pattern is None and ChatTask().reply_pattern is None
+
+
 def test_replay_mixes_a_fraction_of_the_base_models_own_answers():
     task = get_task("chat", replay=0.5)
     data = task.dataset({"messages": [CONVERSATION] * 6})

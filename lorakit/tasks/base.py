@@ -231,6 +231,10 @@ class Task:
         """A prediction that stands for a reply that did not parse: one scored as wrong."""
         raise self._not_a_chat()
 
+    def chat_reply_pattern(self):
+        """A regular expression that a chat model's replies are held to while generated (None: free text)."""
+        return None
+
     def _user_turn(self, variant, **fields):
         """[one user message]: the instruction template `variant` filled with `fields`."""
         if not self.chat_instructions:

@@ -66,6 +66,7 @@ class ChatTask(Task):
     model_class, peft_task_type = "AutoModelForCausalLM", "CAUSAL_LM"
     file_name = "{split}.jsonl"
     methods = ("lora", "full", "prompt")
+    reply_pattern = None   # a regular expression that every generated reply follows (None: free text)
 
     @staticmethod
     def features():
@@ -184,7 +185,7 @@ class ChatTask(Task):
     def batch_outputs(self, model, batch, tokenizer):
         """Greedy replies to a left-padded batch of prompts, as text."""
         return [tokenizer.decode(ids, skip_special_tokens=True).strip()
-                for ids in generate(model, batch, tokenizer, self.max_new_tokens)]
+                for ids in generate(model, batch, tokenizer, self.max_new_tokens, self.reply_pattern)]
 
     def postprocess(self, dataset, features, outputs):
         """The reply of each row (one feature, so one output, per row, in the dataset's order)."""
@@ -272,16 +273,19 @@ NO_REPEAT_NGRAM = 8   # a reply never repeats one of its own 8-token sequences (
 
 
 @torch.no_grad()
-def generate(model, batch, tokenizer, max_new_tokens):
+def generate(model, batch, tokenizer, max_new_tokens, pattern=None):
     """Greedy continuations of a left-padded batch, each cut after its end-of-turn token; a reply
-    never repeats an 8-token sequence of its own (`no_repeat_in_reply`)."""
+    never repeats an 8-token sequence of its own (`no_repeat_in_reply`) and, given a regular
+    expression `pattern`, always stays a beginning of a text that matches it (`PatternGuide`)."""
     from transformers import GenerationConfig, LogitsProcessorList
     config = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=tokenizer.eos_token_id,
                               pad_token_id=pad_id(tokenizer))
     prompt_length = batch["input_ids"].shape[1]
-    no_repeat = functools.partial(no_repeat_in_reply, prompt_length=prompt_length, n=NO_REPEAT_NGRAM)
+    rules = [functools.partial(no_repeat_in_reply, prompt_length=prompt_length, n=NO_REPEAT_NGRAM)]
+    if pattern is not None:
+        rules.append(PatternGuide(pattern, tokenizer, prompt_length))
     out = model.generate(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                         generation_config=config, logits_processor=LogitsProcessorList([no_repeat]))
+                         generation_config=config, logits_processor=LogitsProcessorList(rules))
     replies = []
     for row in out[:, prompt_length:].tolist():
         end = row.index(tokenizer.eos_token_id) if tokenizer.eos_token_id in row else len(row)
@@ -310,6 +314,72 @@ def no_repeat_in_reply(input_ids, scores, prompt_length, n):
     rows, starts = hits.nonzero(as_tuple=True)
     scores[rows, reply[rows, starts + n - 1]] = float("-inf")  # the token that followed it there
     return scores
+
+
+class PatternGuide:
+    """Greedy decoding held to a format: the best-scoring token that keeps the reply a beginning of
+    a text that fully matches `pattern` (a regular expression) wins; the end-of-turn token only where
+    the reply already matches. Called with (input_ids, scores) like a transformers logits processor;
+    it leaves every other score at -inf.
+
+    This is constrained ("structured") decoding, as in llama.cpp's grammars or Outlines: a small
+    model that has learned the entities may still slip on the JSON around them (a bracket too
+    many), and such a reply scores as no entities at all. The guide changes the chosen token only
+    where the model's own choice would break the format, and tries the next best tokens in order,
+    so it costs little where the model keeps to the format anyway.
+
+    Example: a reply held to one digit, then a full stop (token ids are characters here).
+        >>> class Chars:
+        ...     eos_token_id = 0
+        ...     def decode(self, ids, skip_special_tokens=True): return "".join(chr(i) for i in ids)
+        >>> guide = PatternGuide(r"[0-9][.]", Chars(), prompt_length=1)
+        >>> scores = torch.zeros(1, 128); scores[0, ord("x")] = 2.0; scores[0, ord("7")] = 1.0
+        >>> chr(guide(torch.tensor([[ord("?")]]), scores).argmax().item())   # "x" would not fit
+        '7'
+    """
+
+    def __init__(self, pattern, tokenizer, prompt_length):
+        import regex   # partial matches ("could this still match?"), which `re` lacks
+        self.pattern, self.tokenizer, self.prompt_length = regex.compile(pattern), tokenizer, prompt_length
+
+    def fits(self, ids, token):
+        """True when the reply `ids` followed by `token` can still become (or, at the end, is) a match."""
+        if token == self.tokenizer.eos_token_id:
+            return self.pattern.fullmatch(self.tokenizer.decode(ids, skip_special_tokens=True)) is not None
+        text = self.tokenizer.decode(ids + [token], skip_special_tokens=True)
+        return self.pattern.fullmatch(text, partial=True) is not None
+
+    def __call__(self, input_ids, scores):
+        for row, ids in enumerate(input_ids[:, self.prompt_length:].tolist()):
+            if self.tokenizer.eos_token_id in ids:                # finished: only padding follows
+                continue
+            best = next((token for token in best_first(scores[row]) if self.fits(ids, token)), None)
+            if best is not None:
+                kept = scores[row, best].clone()
+                scores[row] = float("-inf")
+                scores[row, best] = kept
+        return scores
+
+
+def best_first(scores, head=32):
+    """Token ids by falling score, the -inf ones left out: the best `head` found cheaply (topk), the
+    rest sorted only if the caller asks for more.
+
+    >>> list(best_first(torch.tensor([0.5, float("-inf"), 2.0, 1.0]), head=2))
+    [2, 3, 0]
+    """
+    top = scores.topk(min(head, scores.numel()))
+    tried = top.indices.tolist()
+    for score, token in zip(top.values.tolist(), tried):
+        if score == float("-inf"):
+            return
+        yield token
+    tried = set(tried)
+    for token in scores.argsort(descending=True).tolist():
+        if scores[token] == float("-inf"):
+            return
+        if token not in tried:
+            yield token
 
 
 def ends_with_reply(messages):
@@ -427,6 +497,7 @@ class AskedTask(ChatTask):
         self.asked = asked
         self.name, self.main_metric, self.label_column = asked.name, asked.main_metric, asked.label_column
         self.labels, self.file_name = asked.labels, asked.file_name
+        self.reply_pattern = asked.chat_reply_pattern()
 
     def read(self, path, require_labels=True):
         return self.asked.read(path, require_labels)

@@ -238,6 +238,22 @@ class NerTask(Task):
         """No entity at all: "O" for every token."""
         return ["O"] * len(row["tokens"])
 
+    def chat_reply_pattern(self):
+        """The reply format `to_chat` teaches, as a regular expression: a JSON list of [entity, type]
+        pairs with the task's types; generation is held to it (see tasks/chat.py, `PatternGuide`).
+
+        Example:
+            >>> import re
+            >>> pattern = NerTask().chat_reply_pattern()
+            >>> [bool(re.fullmatch(pattern, reply)) for reply in
+            ...  ('[["Anna Berg", "PER"], ["Oslo", "LOC"]]', '[]', '[["Oslo", ["LOC"]]]', '[["Oslo", "CITY"]]',
+            ...   r'[["O\\'Neil", "PER"]]')]                                   # JSON has no \\' escape
+            [True, True, False, False, False]
+        """
+        text = r'"(?:[^"\\\n]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'     # a JSON string on one line
+        pair = rf'\[ ?{text}, ?"(?:{"|".join(map(re.escape, self.entity_types()))})" ?\]'
+        return rf"\s?\[ ?(?:{pair}(?:, ?{pair})*)? ?\]\s?"
+
 
 def parse_entities(reply, types=("PER", "ORG", "LOC", "MISC")):
     """[(type, entity text)] of a JSON reply, in the reply's order, or None if it does not parse.
