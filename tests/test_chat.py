@@ -268,7 +268,7 @@ def test_a_guided_reply_keeps_to_the_pattern_and_ends_only_on_a_match(tokenizer)
     import regex
     from transformers import LogitsProcessorList
 
-    from lorakit.tasks.chat import ChatCollator, PatternGuide
+    from lorakit.tasks.chat import PatternGuide
     pattern = get_task("ner").chat_reply_pattern()
     model = tiny_llama(tokenizer, seed=1)
     prompts = [tokenizer.apply_chat_template([{"role": "user", "content": text}], add_generation_prompt=True)

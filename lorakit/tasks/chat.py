@@ -375,8 +375,9 @@ def best_first(scores, head=32):
             return
         yield token
     tried = set(tried)
-    for token in scores.argsort(descending=True).tolist():
-        if scores[token] == float("-inf"):
+    ranked = scores.sort(descending=True)
+    for score, token in zip(ranked.values.tolist(), ranked.indices.tolist()):
+        if score == float("-inf"):
             return
         if token not in tried:
             yield token
