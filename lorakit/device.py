@@ -92,6 +92,21 @@ def accelerate_precision(precision):
     return "no" if precision == "fp32" else precision
 
 
+def training_attention(device, precision):
+    """The attention implementation to train with: "eager" on a CPU in bf16, else None (the model's
+    own, PyTorch's fused `scaled_dot_product_attention`).
+
+    On a CPU in bf16, torch's fused attention is slow backward (7.7 ms against 1.2 ms forward for a
+    batch of SmolLM2 conversations); plain matmuls and a softmax train faster: measured on the 2-core
+    Xeon, steps took 10% less time on chat conversations, 27% on QA (MiniLM, 384 tokens), 3-5% on
+    sentiment and NER. In fp32 the fused kernel is as fast or faster, so it stays.
+
+    >>> training_attention("cpu", "bf16"), training_attention("cpu", "fp32"), training_attention("cuda", "bf16")
+    ('eager', None, None)
+    """
+    return "eager" if device == "cpu" and precision == "bf16" else None
+
+
 def describe_device(device=None) -> str:
     """One line for notebooks and logs, e.g. 'cuda: Tesla T4 (compute 7.5), fp16'."""
     device = device or select_device()

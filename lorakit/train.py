@@ -20,6 +20,7 @@ Example (the bundled model and data; about a minute on a laptop CPU in fast mode
 """
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from torch.utils.data import DataLoader
 from . import interrupts
 from .config import TrainConfig, config_dict, default_rank
 from .data import load_task_data, read_task_file
-from .device import accelerate_precision, select_device, select_precision
+from .device import accelerate_precision, select_device, select_precision, training_attention
 from .errors import ConfigError, TrainingError
 from .inference import predict_outputs
 from .lora import apply_lora, count_parameters, loraplus_param_groups
@@ -192,7 +193,7 @@ def train(config: TrainConfig, progress=True) -> TrainResult:
         hparams = {k: v for k, v in config_dict(config).items() if isinstance(v, (int, float, str, bool))}
         run.accelerator.init_trackers(name, config=hparams)
     started = time.perf_counter()
-    with PeakMemory(run.accelerator.device.type) as peak:
+    with PeakMemory(run.accelerator.device.type) as peak, training_attention_of(run):
         history, best_scores, best_state = fit(run, bar) if run.loader else prompted(run)
     bar.close()
     run.accelerator.end_training()
@@ -212,6 +213,21 @@ def train(config: TrainConfig, progress=True) -> TrainResult:
     if config.report_to:
         metrics["logs"] = str(Path(config.logging_dir) / name)
     return TrainResult(model, run.tokenizer, config, run.task, run.task.labels, metrics, history)
+
+
+@contextmanager
+def training_attention_of(run):
+    """The run's model with `training_attention` (eager on a CPU in bf16) while inside, and with the
+    attention it was loaded with after: the returned model is like a loaded one."""
+    model = run.accelerator.unwrap_model(run.model)
+    loaded = model.config._attn_implementation
+    attention = training_attention(run.accelerator.device.type, run.precision)
+    if attention:
+        model.set_attn_implementation(attention)
+    try:
+        yield
+    finally:
+        model.set_attn_implementation(loaded)
 
 
 def prompted(run):

@@ -156,3 +156,19 @@ def test_runs_in_one_process_may_change_precision():
     small = dict(task="sentiment", device="cpu", max_train_examples=8, max_eval_examples=4)
     assert set_up(TrainConfig(precision="bf16", **small).resolved()).accelerator.mixed_precision == "bf16"
     assert set_up(TrainConfig(precision="fp32", **small).resolved()).accelerator.mixed_precision == "no"
+
+
+@pytest.mark.parametrize("precision, during", [("bf16", "eager"), ("fp32", "sdpa")])
+def test_training_attention_is_eager_in_bf16_on_a_cpu_and_restored_after(precision, during, monkeypatch):
+    """A CPU run in bf16 trains with eager attention (torch's fused kernel is slow backward there); in
+    fp32 the fused one stays; either way the returned model has the attention it was loaded with."""
+    from lorakit import train as training
+    from lorakit.config import TrainConfig
+    seen = []
+    fit = training.fit
+    monkeypatch.setattr(training, "fit", lambda run, bar: seen.append(
+        run.accelerator.unwrap_model(run.model).config._attn_implementation) or fit(run, bar))
+    result = training.train(TrainConfig(task="sentiment", device="cpu", precision=precision, epochs=1,
+                                        max_train_examples=8, max_eval_examples=4, batch_size=4))
+    assert seen == [during]
+    assert result.model.config._attn_implementation == "sdpa"
