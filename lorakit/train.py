@@ -219,11 +219,13 @@ def train(config: TrainConfig, progress=True) -> TrainResult:
 def training_attention_of(run):
     """The run's model with `training_attention` (eager on a CPU in bf16) while inside, and with the
     attention it was loaded with after: the returned model is like a loaded one."""
+    attention = training_attention(run.accelerator.device.type, run.precision)
+    if attention is None:
+        yield
+        return
     model = run.accelerator.unwrap_model(run.model)
     loaded = model.config._attn_implementation
-    attention = training_attention(run.accelerator.device.type, run.precision)
-    if attention:
-        model.set_attn_implementation(attention)
+    model.set_attn_implementation(attention)
     try:
         yield
     finally:
