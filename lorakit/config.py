@@ -99,6 +99,9 @@ class TrainConfig:
     replay: float = option(None, "the base model's own answers to general requests mixed into chat "
                            "training, as a fraction of the training set, against forgetting "
                            "(default {defaults}; 0: none)", check=FRACTION)
+    update_scale: float = option(None, "keep this fraction of the learned LoRA update when training ends "
+                                 "(B times it; WiSE-FT's dial between the base model, 0, and the trained "
+                                 "one, 1), against forgetting (default 1{overrides})", check=FRACTION)
     use_rslora: bool = option(False, "scale by alpha/sqrt(r) instead of alpha/r", "--rslora")
     use_dora: bool = option(False, "DoRA: learn a magnitude per output row too (Liu et al., 2024)")
     init_lora_weights: str = option("default", "how A and B start: default (Kaiming-uniform A, zero B), "
@@ -145,8 +148,9 @@ class TrainConfig:
         if c.method not in kind.methods:
             raise ConfigError(f"--method {c.method} does not apply to --task {c.task} "
                               f"(valid: {', '.join(kind.methods)})")
+        not_applicable = {"target_modules": c.method != "lora", "update_scale": c.method != "lora" or c.use_dora}
         for name, value in kind.defaults.items():
-            if getattr(c, name) is None and not (name == "target_modules" and c.method != "lora"):
+            if getattr(c, name) is None and not not_applicable.get(name):
                 setattr(c, name, value.get(c.method) if isinstance(value, dict) else value)
         c.lr = DEFAULT_LR[c.method] if c.lr is None else c.lr
         c.r = default_rank(kind) if c.r is None else c.r
@@ -154,6 +158,10 @@ class TrainConfig:
             check, value = f.metadata.get("check"), getattr(c, f.name)
             if check is not None and value is not None and not check.ok(value):
                 raise ConfigError(f"{flag_of(f)} must be {check.expected}, got {value!r}")
+        c.update_scale = 1.0 if c.update_scale is None else c.update_scale
+        if c.update_scale != 1 and (c.method != "lora" or c.use_dora):
+            raise ConfigError(f"--update-scale applies to plain LoRA updates (--method lora without "
+                              f"--use-dora), not {'DoRA' if c.use_dora else '--method ' + c.method}")
         if c.quantize and c.method != "lora":
             raise ConfigError(f"--quantize {c.quantize} applies to --method lora only (QLoRA), not {c.method}")
         check_task_options(c)

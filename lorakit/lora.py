@@ -449,6 +449,57 @@ def unmerge_lora(model):
     return model
 
 
+@torch.no_grad()
+def scale_update(model, factor):
+    """Keep `factor` of every LoRA layer's learned update: B <- factor B, so W = W0 + factor s B A.
+
+    WiSE-FT (Wortsman et al., 2022) interpolates the weights of a pretrained model (factor 0) and of
+    its fine-tuned version (1); in between, a model often keeps most of what it learned and forgets
+    less of what it knew. With LoRA the interpolation is one multiplication per layer, and an adapter
+    saved afterwards holds it (peft loads it as it is). Returns the model.
+
+    >>> net = apply_lora(nn.Sequential(nn.Linear(4, 4)), ["0"], r=2)
+    >>> _ = nn.init.ones_(net[0].lora_B.weight)
+    >>> before = net[0].get_delta_weight_rows()                     # (4, 4)
+    >>> torch.allclose(scale_update(net, 0.8)[0].get_delta_weight_rows(), 0.8 * before)
+    True
+    """
+    for layer in _unmerged(model, "scale_update"):
+        layer.lora_B.weight.mul_(factor)
+    return model
+
+
+@contextlib.contextmanager
+def rescaled(model, factor):
+    """Every LoRA layer's update times `factor` for the `with` block (its `scaling`; the weights are
+    left alone): what `scale_update(model, factor)` would make, to measure it before deciding.
+
+    >>> net = apply_lora(nn.Sequential(nn.Linear(4, 4)), ["0"], r=2)
+    >>> with rescaled(net, 0.5):
+    ...     net[0].scaling
+    4.0
+    >>> net[0].scaling
+    8.0
+    """
+    layers = _unmerged(model, "rescaled")
+    scalings = [layer.scaling for layer in layers]
+    for layer in layers:
+        layer.scaling *= factor
+    try:
+        yield model
+    finally:
+        for layer, scaling in zip(layers, scalings):
+            layer.scaling = scaling
+
+
+def _unmerged(model, caller):
+    """The LoRA layers of `model`; a merged one would keep its old update in W0, so refuse it."""
+    layers = list(lora_layers(model).values())
+    if any(layer.merged for layer in layers):
+        raise MergeError(f"{caller} needs the LoRA layers unmerged (call unmerge_lora first)")
+    return layers
+
+
 @contextlib.contextmanager
 def merged(model):
     """Merge every unmerged LoRA layer for the `with` block, then put back the exact base weights.

@@ -33,7 +33,7 @@ from .data import load_task_data, read_task_file
 from .device import accelerate_precision, select_device, select_precision, training_attention
 from .errors import ConfigError, TrainingError
 from .inference import predict_outputs
-from .lora import apply_lora, count_parameters, loraplus_param_groups
+from .lora import apply_lora, count_parameters, loraplus_param_groups, rescaled, scale_update
 from .measure import PeakMemory
 from .models import default_target_modules, load_task_model, load_tokenizer
 from .tasks import get_task
@@ -201,6 +201,7 @@ def train(config: TrainConfig, progress=True) -> TrainResult:
     # run (on a bf16 or fp16 run, the wrapper made later predictions and timings silently bf16).
     model = run.accelerator.unwrap_model(run.model, keep_fp32_wrapper=False)
     model.load_state_dict(best_state, strict=False)
+    scale_update(model, config.update_scale)
     model.eval()
     main = run.task.main_metric
     metrics = {**best_scores, "best_epoch": max(history, key=lambda h: h[main])["epoch"],
@@ -286,10 +287,12 @@ def train_epoch(run, bar, epoch):
 
 
 def validate(run):
-    """The task's metrics on the validation split, predicted by the model as it is now."""
+    """The task's metrics on the validation split, predicted by the model as `train` would return it
+    now (its LoRA update times --update-scale)."""
     model = run.accelerator.unwrap_model(run.model)
-    outputs = predict_outputs(model, run.eval_features, run.task, run.tokenizer,
-                              device=run.accelerator.device, autocast=run.accelerator.autocast)
+    with rescaled(model, run.config.update_scale):   # the model `train` will return
+        outputs = predict_outputs(model, run.eval_features, run.task, run.tokenizer,
+                                  device=run.accelerator.device, autocast=run.accelerator.autocast)
     return run.task.metrics(run.eval_set, run.task.postprocess(run.eval_set, run.eval_features, outputs))
 
 

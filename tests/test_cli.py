@@ -190,6 +190,21 @@ def test_two_processes_on_cpu(tmp_path):
     assert done.stdout.count("saved to") == 1
 
 
+def test_update_scale_defaults_to_0_8_for_chat_lora_and_applies_to_plain_lora_only():
+    from lorakit.config import TrainConfig
+    from lorakit.errors import ConfigError
+    scale = lambda **kw: TrainConfig(**kw).resolved().update_scale  # noqa: E731
+    assert scale(task="chat") == 0.8
+    assert scale(task="chat", method="full") == scale(task="chat", use_dora=True) == scale(task="sentiment") == 1
+    assert scale(task="sentiment", update_scale=0.5) == 0.5
+    with pytest.raises(ConfigError, match="--update-scale applies to plain LoRA.*not --method full"):
+        scale(task="sentiment", method="full", update_scale=0.5)
+    with pytest.raises(ConfigError, match="not DoRA"):
+        scale(task="chat", use_dora=True, update_scale=0.8)
+    with pytest.raises(ConfigError, match=r"--update-scale must be a number in \[0, 1\], got 1.5"):
+        scale(task="chat", update_scale=1.5)
+
+
 def test_task_defaults_fill_only_what_is_left_open():
     from lorakit.config import TrainConfig
     qa = TrainConfig(task="qa").resolved()

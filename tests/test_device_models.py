@@ -148,6 +148,28 @@ def test_a_bf16_run_returns_a_float32_model():
     assert result.model(**batch).logits.dtype == torch.float32
 
 
+def test_update_scale_keeps_that_fraction_of_the_trained_update_and_validates_that_model(monkeypatch):
+    """The same run with --update-scale 0.5 returns B halved (A as trained), and validation during
+    training predicts with the update at that scale: the model `train` returns."""
+    from lorakit import train as training
+    from lorakit.config import TrainConfig
+    from lorakit.lora import lora_layers
+    seen = []
+    predict_outputs = training.predict_outputs
+    monkeypatch.setattr(training, "predict_outputs", lambda model, *args, **kw: seen.append(
+        {l.scaling for l in lora_layers(model).values()}) or predict_outputs(model, *args, **kw))
+    small = dict(task="sentiment", device="cpu", precision="fp32", epochs=1, max_train_examples=16,
+                 max_eval_examples=8, batch_size=4, lr=5e-2)
+    whole, half = (training.train(TrainConfig(update_scale=f, **small)) for f in (1.0, 0.5))
+    assert seen == [{16 / 8}, {0.5 * 16 / 8}]
+    for name, layer in lora_layers(half.model).items():
+        trained = lora_layers(whole.model)[name]
+        assert layer.scaling == trained.scaling == 16 / 8
+        torch.testing.assert_close(layer.lora_A.weight, trained.lora_A.weight)
+        torch.testing.assert_close(layer.lora_B.weight, 0.5 * trained.lora_B.weight)
+    assert torch.any(trained.lora_B.weight != 0)
+
+
 def test_runs_in_one_process_may_change_precision():
     """A bf16 run, then an fp32 one, in the same process (a notebook): accelerate would refuse the
     second ("restart your runtime") if lorakit kept its first state."""

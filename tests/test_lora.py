@@ -165,6 +165,31 @@ def test_merge_and_unmerge(build, inputs):
         unmerge_lora(model)
 
 
+def test_scale_update_interpolates_between_the_base_and_the_trained_weights(inputs):
+    """WiSE-FT with LoRA: keeping a fraction f of the update gives W0 + f (W_trained - W0) in every
+    layer, `rescaled` computes the same model without touching the weights, and both refuse a
+    merged model (its update would stay in W0)."""
+    from lorakit.lora import rescaled, scale_update
+    model = apply_lora(tiny_bert(), ["query", "value"], r=4)
+    perturb_B(model)
+    base = {n: l.base_layer.weight.clone() for n, l in lora_layers(model).items()}
+    trained = {n: base[n] + l.get_delta_weight_rows() for n, l in lora_layers(model).items()}
+    with rescaled(model, 0.3):
+        expected = model(**inputs).logits
+    assert all(l.scaling == 16 / 4 for l in lora_layers(model).values())
+    scale_update(model, 0.3)
+    torch.testing.assert_close(model(**inputs).logits, expected)
+    for name, layer in lora_layers(model).items():
+        torch.testing.assert_close(layer.base_layer.weight + layer.get_delta_weight_rows(),
+                                   base[name] + 0.3 * (trained[name] - base[name]))
+    merge_lora(model)
+    with pytest.raises(MergeError, match="unmerged"):
+        scale_update(model, 0.5)
+    with pytest.raises(MergeError, match="unmerged"):
+        with rescaled(model, 0.5):
+            pass
+
+
 def test_eval_does_not_merge(inputs):
     model = apply_lora(tiny_bert(), ["query"], r=2)
     model.eval()
