@@ -148,7 +148,8 @@ class TrainConfig:
         if c.method not in kind.methods:
             raise ConfigError(f"--method {c.method} does not apply to --task {c.task} "
                               f"(valid: {', '.join(kind.methods)})")
-        not_applicable = {"target_modules": c.method != "lora", "update_scale": c.method != "lora" or c.use_dora}
+        plain_lora = c.method == "lora" and not c.use_dora   # the only update that --update-scale interpolates
+        not_applicable = {"target_modules": c.method != "lora", "update_scale": not plain_lora}
         for name, value in kind.defaults.items():
             if getattr(c, name) is None and not not_applicable.get(name):
                 setattr(c, name, value.get(c.method) if isinstance(value, dict) else value)
@@ -159,7 +160,7 @@ class TrainConfig:
             if check is not None and value is not None and not check.ok(value):
                 raise ConfigError(f"{flag_of(f)} must be {check.expected}, got {value!r}")
         c.update_scale = 1.0 if c.update_scale is None else c.update_scale
-        if c.update_scale != 1 and (c.method != "lora" or c.use_dora):
+        if c.update_scale != 1 and not plain_lora:
             raise ConfigError(f"--update-scale applies to plain LoRA updates (--method lora without "
                               f"--use-dora), not {'DoRA' if c.use_dora else '--method ' + c.method}")
         if c.quantize and c.method != "lora":
