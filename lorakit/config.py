@@ -54,6 +54,7 @@ POSITIVE_NUMBER = Check(float, lambda v: 0 < v < math.inf, "a number > 0")
 PROBABILITY = Check(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 SEED = Check(int, lambda v: 0 <= v <= MAX_SEED, f"an integer in 0..{MAX_SEED}")
 FRACTION = Check(float, lambda v: 0 <= v <= 1, "a number in [0, 1]")
+NON_NEGATIVE_NUMBER = Check(float, lambda v: 0 <= v < math.inf, "a number >= 0")
 
 
 def option(default, help=None, flag=None, check=None, choices=None, sweep=True):
@@ -120,6 +121,10 @@ class TrainConfig:
                               choices=("bundled", "hub"))
     max_train_examples: int = option(None, "use the first N training examples (default: all{overrides})",
                                      check=POSITIVE_INT)
+    max_train_minutes: float = option(None, "train for at most about M minutes: the first steps measure "
+                                      "the speed, then the run trains as many of its batches as fit, the "
+                                      "learning rate decaying to 0 at the last (0: no limit; default: "
+                                      "none{overrides})", check=NON_NEGATIVE_NUMBER)
     max_eval_examples: int = option(None, "use the first N validation examples (default: all{overrides})",
                                     check=POSITIVE_INT)
     epochs: int = option(None, "epochs (default {defaults})", check=POSITIVE_INT)

@@ -10,9 +10,11 @@ notebooks can compare them:
 
 It is built on `accelerate`, so the same code runs on a CPU, on one GPU in mixed precision (fp16 on
 a T4, bf16 from compute capability 8.0), or in several processes under `torchrun`/`accelerate
-launch`. AdamW, linear warm-up then decay, dynamic padding, evaluation after each epoch, early
-stopping, and the best epoch's weights restored at the end. The same seed on a CPU gives the same
-metrics. The options are `lorakit.config.TrainConfig`; prediction is in `lorakit.inference`.
+launch`. AdamW, linear warm-up then decay (to 0 where a time limit ends training,
+`lorakit.timelimit`), dynamic padding, evaluation after each epoch, early stopping, and the best
+epoch's weights restored at the end. The same seed on a CPU gives the same metrics, unless a time
+limit cut the run (how many steps fit depends on the machine's speed). The options are
+`lorakit.config.TrainConfig`; prediction is in `lorakit.inference`.
 
 Example (the bundled model and data; about a minute on a laptop CPU in fast mode):
     >>> result = train(TrainConfig(task="sentiment", epochs=1, max_train_examples=64))  # doctest: +SKIP
@@ -37,6 +39,7 @@ from .lora import apply_lora, count_parameters, loraplus_param_groups, rescaled,
 from .measure import PeakMemory
 from .models import default_target_modules, load_task_model, load_tokenizer
 from .tasks import get_task
+from .timelimit import LinearSchedule, TimeLimit, agreed, step_costs
 
 
 @dataclass
@@ -65,6 +68,10 @@ class Run:
     eval_set: object
     eval_features: object
     precision: str            # "fp32", "fp16" or "bf16" (lorakit's name; accelerate says "no" for fp32)
+    schedule: LinearSchedule = None   # the scheduler's learning-rate factor (a time limit shortens it)
+    costs: list = None        # padded tokens of each planned optimizer step, all epochs (`step_costs`)
+    stop_at: int = 0          # optimizer steps to train in all: the plan, or fewer under a time limit
+    steps_run: int = 0
 
 
 def seed_everything(seed):
@@ -129,7 +136,6 @@ def set_up(config):
     """Data, task, model, optimizer and schedule of a resolved `config`, prepared by accelerate."""
     from accelerate import Accelerator
     from accelerate.state import AcceleratorState
-    from transformers import get_linear_schedule_with_warmup
     check_tracker(config.report_to)
     device = select_device(config.device)
     precision = select_precision(device, config.precision)
@@ -160,11 +166,15 @@ def set_up(config):
     # fused: one kernel for all tensors (CPU and CUDA); torch's default on a CPU loops over them in Python
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay,
                                   fused=device in ("cpu", "cuda") or None)
-    steps = config.epochs * math.ceil(len(loader) / accelerator.num_processes)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * steps), steps)
+    # accelerate steps the schedule once per process at each optimizer step (a step trains a batch
+    # in every process), so the schedule counts batches: per process steps times processes
+    processes = accelerator.num_processes
+    costs = config.epochs * step_costs(batches, [len(ids) for ids in train_features["input_ids"]], processes)
+    schedule = LinearSchedule(int(config.warmup_ratio * len(costs) * processes), len(costs) * processes)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
     return Run(config, task, model, tokenizer, accelerator, loader, optimizer, scheduler, eval_set,
-               eval_features, precision)
+               eval_features, precision, schedule, costs, len(costs))
 
 
 def check_tracker(report_to):
@@ -208,6 +218,7 @@ def train(config: TrainConfig, progress=True) -> TrainResult:
                "epochs_run": len(history), "trainable_params": trainable, "total_params": total,
                "trainable_percent": 100 * trainable / total,
                "train_seconds": round(time.perf_counter() - started, 2),
+               "steps_planned": len(run.costs or []), "steps_run": run.steps_run,
                "peak_memory_mb": round(peak.mb, 1), "device": run.accelerator.device.type,
                "precision": run.precision,
                "processes": run.accelerator.num_processes, "history": history}
@@ -243,8 +254,10 @@ def fit(run, bar):
     """Epochs with early stopping: returns (history, best validation scores, best trainable weights)."""
     main = run.task.main_metric
     history, best, best_state, waited = [], -math.inf, None, 0
+    minutes = run.config.max_train_minutes
+    limit = TimeLimit(minutes, run.costs, time.perf_counter()) if minutes else None
     for epoch in range(1, run.config.epochs + 1):
-        loss = train_epoch(run, bar, epoch)
+        loss = train_epoch(run, bar, epoch, limit)
         scores = validate(run)
         history.append({"epoch": epoch, "train_loss": loss, **scalar_metrics(scores)})
         run.accelerator.log({f"validation/{k}": v for k, v in scalar_metrics(scores).items()},
@@ -259,11 +272,14 @@ def fit(run, bar):
             waited += 1
             if waited >= run.config.patience:
                 break
+        if run.steps_run >= run.stop_at:   # a time limit ended training in this epoch
+            break
     return history, best_scores, best_state
 
 
-def train_epoch(run, bar, epoch):
-    """One pass over the training data; returns the mean loss."""
+def train_epoch(run, bar, epoch, limit=None):
+    """One pass over the training data (or up to `run.stop_at`, the steps a time limit leaves);
+    returns the mean loss."""
     run.model.train()
     params = [p for p in run.model.parameters() if p.requires_grad]
     total = 0.0
@@ -283,7 +299,27 @@ def train_epoch(run, bar, epoch):
                             step=(epoch - 1) * len(run.loader) + step)
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.4f}")
-    return total / len(run.loader)
+        run.steps_run += 1
+        planned = limit.after_step(run.steps_run, time.perf_counter()) if limit else None
+        if planned is not None:         # at the same step in every process: they agree on rank 0's plan
+            cut_plan(run, agreed(planned, run.accelerator), bar)
+        if run.steps_run >= run.stop_at:
+            break
+    return total / step
+
+
+def cut_plan(run, steps, bar):
+    """Train `steps` optimizer steps in all, when fewer than planned, the learning rate decaying to
+    0 at the last."""
+    if steps >= run.stop_at:
+        return
+    if run.accelerator.is_local_main_process and not bar.disable:
+        bar.write(f"--max-train-minutes {run.config.max_train_minutes:g}: {steps} of the {run.stop_at} "
+                  f"planned steps fit at this machine's speed; training those (the learning rate "
+                  f"now decays to 0 at step {steps}; --max-train-minutes 0 trains them all)")
+    run.schedule.total = steps * run.accelerator.num_processes
+    run.stop_at = steps
+    bar.total = steps
 
 
 def validate(run):

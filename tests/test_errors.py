@@ -67,6 +67,7 @@ def run_copy(run_dir, tmp_path):
     (["--attention-dropout", "1"], ["--attention-dropout", "[0, 1)"]),
     (["--max-length", "0"], ["--max-length", "positive integer"]),
     (["--doc-stride", "-1"], ["--doc-stride", ">= 0"]),
+    (["--max-train-minutes", "-1"], ["--max-train-minutes", "a number >= 0"]),
     (["--task", "pos"], ["--task", "invalid choice", "sentiment"]),
     (["--method", "adapter"], ["--method", "invalid choice"]),
 ])
