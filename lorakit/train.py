@@ -196,7 +196,7 @@ def train(config: TrainConfig, progress=True) -> TrainResult:
     config = config.resolved()
     run = set_up(config)
     trainable, total = count_parameters(run.model)
-    bar = tqdm(total=config.epochs * len(run.loader), desc=f"{config.task} {config.method}",
+    bar = tqdm(total=run.stop_at, desc=f"{config.task} {config.method}",
                disable=not (progress and run.accelerator.is_local_main_process))
     name = run_name(config)
     if config.report_to:
@@ -261,7 +261,7 @@ def fit(run, bar):
         scores = validate(run)
         history.append({"epoch": epoch, "train_loss": loss, **scalar_metrics(scores)})
         run.accelerator.log({f"validation/{k}": v for k, v in scalar_metrics(scores).items()},
-                            step=epoch * len(run.loader))
+                            step=run.steps_run)
         if run.accelerator.is_local_main_process and not bar.disable:
             bar.write(f"epoch {epoch}: loss {loss:.4f}, validation {main} {scores[main]:.4f}")
         if scores[main] > best:
@@ -295,11 +295,11 @@ def train_epoch(run, bar, epoch, limit=None):
         run.scheduler.step()
         run.optimizer.zero_grad()
         total += loss.item()
+        run.steps_run += 1
         run.accelerator.log({"train/loss": loss.item(), "train/learning_rate": run.scheduler.get_last_lr()[0]},
-                            step=(epoch - 1) * len(run.loader) + step)
+                            step=run.steps_run)
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.4f}")
-        run.steps_run += 1
         planned = limit.after_step(run.steps_run, time.perf_counter()) if limit else None
         if planned is not None:         # at the same step in every process: they agree on rank 0's plan
             cut_plan(run, agreed(planned, run.accelerator), bar)
