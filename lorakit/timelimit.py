@@ -2,7 +2,7 @@
 
 The chat task's default pass over its data took 13 minutes on a 2-core Xeon that computes bf16
 natively, and would take about 23 on a 2-core AMD EPYC that must stay in fp32 (3.0 s a step over
-455 steps). A run with a limit times its first steps, predicts the seconds of every step still planned
+the first 46 of its 455 steps). A run with a limit times its first steps, predicts the seconds of every step still planned
 from its padded tokens (batches grouped by length differ several-fold), and keeps the longest prefix
 of the plan that ends within the limit. The learning-rate schedule is re-planned to reach 0 at that
 step, so a run cut short still ends its decay (a run stopped mid-schedule ends at a high rate).
