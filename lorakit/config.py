@@ -19,6 +19,7 @@ Example:
 import argparse
 import copy
 import math
+import re
 import warnings
 from dataclasses import asdict, dataclass, field, fields
 
@@ -69,7 +70,18 @@ def option(default, help=None, flag=None, check=None, choices=None, sweep=True):
 
 
 def target_modules(text):
-    """The --target-modules value: comma-separated layer names, or "all-linear"."""
+    r"""The --target-modules value: comma-separated layer names, "all-linear", or a regex that must
+    match a layer's whole path (text with any of \^$*+?()[]{}| in it; peft takes a string so too).
+
+    >>> target_modules("q_proj, v_proj"), target_modules(r"model\.layers\.(1|2)\..*_proj")
+    (['q_proj', 'v_proj'], 'model\\.layers\\.(1|2)\\..*_proj')
+    """
+    if re.search(r"[\\^$*+?()\[\]{}|]", text):
+        try:
+            re.compile(text)
+        except re.error as e:
+            raise argparse.ArgumentTypeError(f"not a valid regular expression: {e}") from None
+        return text
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
         raise argparse.ArgumentTypeError("expected comma-separated layer names, e.g. query,value")

@@ -142,6 +142,17 @@ def test_ner_label_all_tokens_trains(tmp_path):
     assert read_run_info(out)["options"]["label_all_tokens"] is True
 
 
+def test_regex_target_modules_adapt_only_the_layers_they_match(tmp_path, capsys):
+    """--target-modules with regex characters is one regex over whole layer paths, as in peft."""
+    from safetensors.torch import load_file
+    out, pattern = tmp_path / "top", r".*layer\.5\..*(query|value)"
+    assert main(["train", "--task", "sentiment", "--out", str(out), "--target-modules", pattern, *TINY]) == 0
+    assert json.loads((out / "adapter_config.json").read_text())["target_modules"] == pattern
+    adapted = {k.split(".lora_")[0] for k in load_file(out / "adapter_model.safetensors") if ".lora_" in k}
+    assert adapted == {f"base_model.model.bert.encoder.layer.5.attention.self.{n}" for n in ("query", "value")}
+    assert main(["evaluate", "--model-dir", str(out), "--data", str(bundled_path("sentiment", "test"))]) == 0
+
+
 def test_same_seed_same_run(tmp_path):
     """Reproducibility: the same seed on a CPU gives the same metrics and adapter weights."""
     outs = [tmp_path / "a", tmp_path / "b"]

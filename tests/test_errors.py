@@ -68,6 +68,7 @@ def run_copy(run_dir, tmp_path):
     (["--max-length", "0"], ["--max-length", "positive integer"]),
     (["--doc-stride", "-1"], ["--doc-stride", ">= 0"]),
     (["--max-train-minutes", "-1"], ["--max-train-minutes", "a number >= 0"]),
+    (["--target-modules", "layer\\.(1|2"], ["--target-modules", "not a valid regular expression"]),
     (["--task", "pos"], ["--task", "invalid choice", "sentiment"]),
     (["--method", "adapter"], ["--method", "invalid choice"]),
 ])
