@@ -142,7 +142,7 @@ def test_ner_label_all_tokens_trains(tmp_path):
     assert read_run_info(out)["options"]["label_all_tokens"] is True
 
 
-def test_regex_target_modules_adapt_only_the_layers_they_match(tmp_path, capsys):
+def test_regex_target_modules_adapt_only_the_layers_they_match(tmp_path):
     """--target-modules with regex characters is one regex over whole layer paths, as in peft."""
     from safetensors.torch import load_file
     out, pattern = tmp_path / "top", r".*layer\.5\..*(query|value)"
