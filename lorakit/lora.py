@@ -314,6 +314,11 @@ def find_target_modules(model, target_modules, modules_to_save=None):
     else:
         if isinstance(target_modules, (list, tuple, set)) and not target_modules:
             raise ConfigError("target_modules is empty: give layer names, a regex or 'all-linear'")
+        if isinstance(target_modules, str):
+            try:
+                re.compile(target_modules)
+            except re.error as e:
+                raise ConfigError(f"target_modules {target_modules!r} is not a valid regular expression: {e}") from None
         chosen = [n for n in names if _matches(n, target_modules)]
     if not chosen:
         short = sorted({n.split(".")[-1] for n in names})

@@ -229,6 +229,8 @@ def test_unknown_target_lists_layers():
         apply_lora(tiny_bert(), ["q_proj"])
     with pytest.raises(ConfigError, match="modules_to_save"):
         apply_lora(tiny_bert(), ["query"], modules_to_save=["head"])
+    with pytest.raises(ConfigError, match=r"'\(query' is not a valid regular expression: missing \)"):
+        apply_lora(tiny_bert(), "(query")
 
 
 def test_apply_twice_is_refused():
