@@ -68,7 +68,7 @@ class ChatTask(Task):
     # after 12.5 minutes (max_train_minutes), the learning rate decaying to 0 at the steps that fit.
     # There LoRA on the top 20 layers only (target_modules r"model\.layers\.(1\d|2\d)\..*") fitted
     # 1.25-1.3x the steps and learned more NER and QA over two seeds (README); the default stays every
-    # Linear layer, the only choice measured where the whole pass fits (bf16 CPU, GPU).
+    # Linear layer, the only choice measured on the bf16 CPU, where the whole pass fits.
     defaults = {"epochs": 1, "batch_size": 4, "r": 16, "target_modules": "all-linear",
                 "lr": {"lora": 2e-3, "full": 2e-5}, "max_train_examples": 1400, "max_eval_examples": 60,
                 "update_scale": 0.8, "max_train_minutes": 12.5}
