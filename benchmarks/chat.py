@@ -4,7 +4,8 @@
     python -m benchmarks.chat --threads 1 --json chat.json   # SmolLM2-135M-Instruct: 18 min on 1 thread
 
 One process, one base model, every contender on its own deep copy of the same weights, the same LoRA
-(lorakit's chat defaults: r=8, lora_alpha=16, no dropout, every Linear layer of the body), the same
+(lorakit's chat defaults: r=16, lora_alpha=16, no dropout, every Linear layer of the top two thirds
+of the body's layers), the same
 conversations, batch size and max_length, fp32, fused AdamW, gradient clipping at 1.0, a linear
 schedule, no gradient accumulation. Training contenders, interleaved round by round (timing.py):
 
@@ -99,7 +100,7 @@ def chat_lora():
     """lorakit's chat defaults for LoRA, batch size and max_length (`TrainConfig(task="chat")`).
 
     >>> chat_lora()["target_modules"], chat_lora()["r"]
-    ('all-linear', 8)
+    ('top-2/3', 16)
     """
     config = TrainConfig(task="chat").resolved()
     return {"r": config.r, "lora_alpha": config.lora_alpha, "lora_dropout": config.lora_dropout,
@@ -277,7 +278,8 @@ def trl_trainer(base, tokenizer, examples, lora, target_modules, batch_size, ste
     from trl import SFTConfig, SFTTrainer
     from datasets import Dataset
     peft_config = LoraConfig(task_type="CAUSAL_LM", r=lora["r"], lora_alpha=lora["lora_alpha"],
-                             lora_dropout=lora["lora_dropout"], target_modules=list(target_modules))
+                             lora_dropout=lora["lora_dropout"],
+                             target_modules=target_modules if isinstance(target_modules, str) else list(target_modules))
     args = SFTConfig(output_dir=tempfile.mkdtemp(prefix="lorakit-bench-trl-"),
                      per_device_train_batch_size=batch_size, gradient_accumulation_steps=1,
                      max_length=lora["max_length"], max_grad_norm=lora["max_grad_norm"],

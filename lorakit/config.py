@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from .device import PRECISIONS
 from .errors import ConfigError, LorakitWarning
+from .lora import TOP_LAYERS
 from .tasks import TASKS, get_task
 
 METHODS = ("lora", "full", "head", "prompt")
@@ -70,12 +71,18 @@ def option(default, help=None, flag=None, check=None, choices=None, sweep=True):
 
 
 def target_modules(text):
-    r"""The --target-modules value: comma-separated layer names, "all-linear", or a regex that must
-    match a layer's whole path (text with any of \^$*+?()[]{}| in it; peft takes a string so too).
+    r"""The --target-modules value: comma-separated layer names, "all-linear", "top-K" or "top-N/D"
+    (every Linear of the last K blocks, or of that fraction of them: `lora.top_layers`), or a regex
+    that must match a layer's whole path (text with any of \^$*+?()[]{}| in it; peft takes a string
+    so too).
 
     >>> target_modules("q_proj, v_proj"), target_modules(r"model\.layers\.(1|2)\..*_proj")
     (['q_proj', 'v_proj'], 'model\\.layers\\.(1|2)\\..*_proj')
+    >>> target_modules("top-2/3")
+    'top-2/3'
     """
+    if TOP_LAYERS.fullmatch(text.strip()):
+        return text.strip()
     if re.search(r"[\\^$*+?()\[\]{}|]", text):
         try:
             re.compile(text)
@@ -124,8 +131,10 @@ class TrainConfig:
                                    "(Hayou et al., 2024; default: plain LoRA)", check=POSITIVE_NUMBER)
     quantize: str = option(None, "nf4: QLoRA, the frozen body stored in 4-bit NormalFloat with double "
                            "quantisation (Dettmers et al., 2023; default: full precision)", choices=("nf4",))
-    target_modules: list = option(None, "layers to adapt, e.g. query,value, or all-linear (default: "
-                                  "the model family's attention query and value{overrides})")
+    target_modules: list = option(None, "layers to adapt, e.g. query,value, all-linear, or top-K / "
+                                  "top-N/D: every Linear of the last K blocks, or of that fraction "
+                                  "of them (default: the model family's attention query and "
+                                  "value{overrides})")
     model: str = option(None, "Hub name or folder (default: bundled all-MiniLM-L6-v2)")
     train_file: str = option(None, "training file (default: the bundled train split)", "--train")
     eval_file: str = option(None, "validation file (default: the bundled validation split)", "--eval")

@@ -40,6 +40,7 @@ except ImportError:  # pragma: no cover - transformers is a dependency, but the 
 
 # Output layers of the task heads: "all-linear" never adapts them (they are trained whole instead).
 HEAD_NAMES = ("classifier", "qa_outputs", "score", "lm_head")
+TOP_LAYERS = re.compile(r"top-(\d+)(?:/(\d+))?")   # target_modules "top-K" or "top-N/D" (`top_layers`)
 
 
 def check_lora_options(r, lora_alpha, lora_dropout=0.0, init_lora_weights=True):
@@ -301,12 +302,55 @@ def linear_layer_names(model):
     return [n for n, m in model.named_modules() if isinstance(m, (nn.Linear, Conv1D)) and n]
 
 
+def layer_stack(model):
+    """(path, number of blocks) of the model's stack of repeated blocks: its longest nn.ModuleList
+    (a Llama's `model.layers`, BERT's `encoder.layer`, GPT-2's `transformer.h`).
+
+    >>> layer_stack(nn.Sequential(nn.ModuleList([nn.Linear(2, 2)] * 3), nn.Linear(2, 1)))
+    ('0', 3)
+    """
+    stacks = [(name, len(m)) for name, m in model.named_modules() if isinstance(m, nn.ModuleList) and name]
+    if not stacks:
+        raise ConfigError("target_modules 'top-K' needs a model built as a stack of blocks (an nn.ModuleList); "
+                          "this one has none: give layer names or a regex")
+    return max(stacks, key=lambda s: s[1])
+
+
+def top_layers(model, target_modules):
+    r"""`target_modules` with "top-K" written out as the regex it stands for: every Linear layer in
+    the last K blocks of the model's layer stack ("top-N/D": that fraction of the blocks, rounded),
+    each named in full, so that peft, which wraps every module a regex matches, finds the same layers.
+    Backward then stops at the lowest adapted block, so a step costs less than with "all-linear"
+    (the chat task's default is "top-2/3", see `ChatTask.defaults`). Other values are returned as
+    they are.
+
+    >>> stack = nn.Sequential(nn.ModuleList([nn.Sequential(nn.Linear(2, 2)) for _ in range(4)]))
+    >>> top_layers(stack, "top-2"), find_target_modules(stack, "top-3/4"), top_layers(stack, ["0.1.0"])
+    ('0\\.(2|3)\\.(0)', ['0.1.0', '0.2.0', '0.3.0'], ['0.1.0'])
+    """
+    top = TOP_LAYERS.fullmatch(target_modules) if isinstance(target_modules, str) else None
+    if top is None:
+        return target_modules
+    path, count = layer_stack(model)
+    n, d = int(top.group(1)), top.group(2)
+    k = n if d is None else round(count * n / int(d)) if 0 < n <= int(d) else 0   # 0: not a fraction <= 1
+    if not 1 <= k <= count:
+        raise ConfigError(f"target_modules {target_modules!r}: this model has {count} blocks ({path}); "
+                          f"use top-1 to top-{count}, or a fraction such as top-2/3")
+    blocks = [f"{path}.{i}." for i in range(count - k, count)]
+    inner = sorted({n[len(b):] for n in linear_layer_names(model) for b in blocks if n.startswith(b)})
+    return (re.escape(path) + r"\.(" + "|".join(str(i) for i in range(count - k, count)) + r")\.("
+            + "|".join(map(re.escape, inner)) + ")")
+
+
 def find_target_modules(model, target_modules, modules_to_save=None):
     """The names of the layers that `target_modules` selects, or a ConfigError that lists the choices.
 
     `target_modules` is a list of names (a name matches a layer whose path ends with it), a regex
-    that must match a whole path, or "all-linear": every Linear except the task head.
+    that must match a whole path, "all-linear": every Linear except the task head, or "top-K":
+    every Linear in the last K blocks (`top_layers`).
     """
+    target_modules = top_layers(model, target_modules)
     names = linear_layer_names(model)
     keep = modules_to_save or []
     if target_modules == "all-linear":
@@ -391,6 +435,7 @@ def apply_lora(model, target_modules, r=8, lora_alpha=16, lora_dropout=0.0, use_
     quant.check_quantize(quantize)
     if any(isinstance(m, LoRALinear) for m in model.modules()):
         raise ConfigError("this model already has LoRA layers; load a fresh base model first")
+    target_modules = top_layers(model, target_modules)    # "top-K" -> its regex, which peft reads
     chosen = find_target_modules(model, target_modules, modules_to_save)
     if init_lora_weights == "pissa" and any(isinstance(model.get_submodule(n), quant.NF4Linear)
                                             for n in chosen):

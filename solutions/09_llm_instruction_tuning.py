@@ -62,10 +62,11 @@ for name, model in (("base model", base), ("LoRA", lora.model)):
 # the adapter follows it or answers in the format it was trained on. (In fast mode the replies are cut at a
 # few tokens, so the base model's longer answers often do not parse.)
 
-# Exercise 2. Trainable parameters by hand: every linear layer of the decoder except the output layer (which
-# is tied to the embeddings) gets A (r x d_in) and B (d_out x r): r (d_in + d_out) parameters.
-linear = [module for name, module in base.named_modules()
-          if isinstance(module, torch.nn.Linear) and name != "lm_head"]
+# Exercise 2. Trainable parameters by hand: the chat default ("top-2/3") adapts every linear layer of the top
+# two thirds of the decoder blocks (20 of 30; the output layer, tied to the embeddings, is not adapted); each
+# gets A (r x d_in) and B (d_out x r): r (d_in + d_out) parameters.
+blocks = base.model.layers[len(base.model.layers) // 3:]
+linear = [module for module in blocks.modules() if isinstance(module, torch.nn.Linear)]
 counts = {}
 for r in (2, 32):
     expected = sum(r * (layer.in_features + layer.out_features) for layer in linear)

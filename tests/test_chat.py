@@ -1,6 +1,7 @@
 """The chat task on a tiny Llama built in the test: template, loss mask, loss, reading, generation,
 and the command line end to end (train, predict, evaluate, prompting, peft loading)."""
 import json
+import re
 
 import pytest
 import torch
@@ -168,8 +169,12 @@ def test_train_writes_a_peft_adapter_that_generates_the_same_tokens(chat_files, 
     assert info["task"] == "chat" and info["labels"] is None
     config = json.loads((chat_run / "adapter_config.json").read_text())
     assert config["task_type"] == "CAUSAL_LM" and config["modules_to_save"] is None
-    assert sorted(config["target_modules"]) == ["down_proj", "gate_proj", "k_proj", "o_proj", "q_proj",
-                                                "up_proj", "v_proj"]
+    targets = config["target_modules"]      # "top-2/3" of the tiny model's 2 blocks: block 1, as a regex
+    linears = [f"model.layers.{i}.{part}" for i in (0, 1) for part in
+               ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj")]
+    assert [n for n in linears if re.fullmatch(targets, n)] == linears[7:]
+    assert not re.fullmatch(targets, "model.layers.1.self_attn")   # peft would try to wrap a whole module
     ours, tokenizer, _ = load_run(chat_run)
     theirs = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(chat_files[1]), chat_run).eval()
     prompt = tokenizer.apply_chat_template([CONVERSATION[0]], add_generation_prompt=True, return_tensors="pt",

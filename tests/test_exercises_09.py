@@ -11,10 +11,12 @@ def test_check_1_a_new_wording():
 
 
 def test_check_2_trainable_parameters():
-    right = {2: 610_560, 32: 9_768_960}
-    assert right[2] * 8 == 4_884_480                                    # the default r=16 run's count
+    right = {2: 407_040, 32: 6_512_640}
+    assert right[2] * 8 == 3_256_320                                    # the default r=16 run's count
     assert nb09.check_2(right)
-    assert not nb09.check_2({2: 610_560, 32: 2 * 9_768_960})
+    assert not nb09.check_2({2: 407_040, 32: 2 * 6_512_640})
+    all_blocks = {2: 610_560, 32: 9_768_960}                            # every Linear of all 30 blocks
+    assert "top two thirds" in str(nb09.check_2(all_blocks))
     with_head = {r: n + r * (576 + 49152) for r, n in right.items()}
     assert "tied" in str(nb09.check_2(with_head))
     assert not nb09.check_2({2: 610_560})

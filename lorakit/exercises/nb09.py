@@ -4,17 +4,17 @@ Exercises 1 and 4 are experiments: their checkers check what can be checked (a n
 lengths of your shots), not the accuracies you measured, which depend on your runs.
 
 Example:
-    >>> check_2({2: 610560, 32: 9768960 * 2})
+    >>> check_2({2: 407040, 32: 6512640 * 2})
     Exercise 2: not yet: r=32: the count is linear in r.
 """
 import functools
 
 from . import close, verdict
 
-# SmolLM2-135M-Instruct: 30 decoder blocks; (d_in, d_out) of each adapted Linear layer of a block
-# (grouped-query attention: 9 query heads, 3 key/value heads of 64; MLP width 1536). lm_head is tied
-# to the embeddings and not adapted.
-BLOCKS = 30
+# SmolLM2-135M-Instruct: 30 decoder blocks, of which the chat default ("top-2/3") adapts the top 20;
+# (d_in, d_out) of each adapted Linear layer of a block (grouped-query attention: 9 query heads, 3
+# key/value heads of 64; MLP width 1536). lm_head is tied to the embeddings and not adapted.
+BLOCKS = 20
 SHAPES = {"q_proj": (576, 576), "k_proj": (576, 192), "v_proj": (576, 192), "o_proj": (576, 576),
           "gate_proj": (576, 1536), "up_proj": (576, 1536), "down_proj": (1536, 576)}
 
@@ -38,9 +38,10 @@ def check_1(wording):
 
 
 def check_2(counts):
-    """{r: trainable parameters} of the chat adapter on every Linear layer, for r = 2 and r = 32.
+    """{r: trainable parameters} of the chat adapter (the default targets: every Linear layer of the
+    top two thirds of the blocks), for r = 2 and r = 32.
 
-    >>> check_2({2: 610560, 32: 9768960})
+    >>> check_2({2: 407040, 32: 6512640})
     Exercise 2: correct.
     """
     per_rank = BLOCKS * sum(d_in + d_out for d_in, d_out in SHAPES.values())
@@ -54,7 +55,8 @@ def check_2(counts):
             elif close(counts[r], r * per_rank + r * (576 + 49152)):
                 problems.append(f"r={r}: lm_head is tied to the embeddings and not adapted")
             else:
-                problems.append(f"r={r}: add r (d_in + d_out) over the 7 Linear layers of each of the 30 blocks")
+                problems.append(f"r={r}: add r (d_in + d_out) over the 7 Linear layers of each adapted block "
+                                f"(the top two thirds: {BLOCKS} of 30)")
     return verdict(2, problems)
 
 
