@@ -224,6 +224,24 @@ def test_target_module_forms():
     assert every.lora_config.target_modules == ["dense", "key", "query", "value"]
 
 
+def test_top_layers_adapt_the_last_blocks_and_peft_reads_the_recorded_regex():
+    from peft import LoraConfig, get_peft_model
+    from peft.tuners.lora import LoraLayer
+    top = apply_lora(tiny_bert(), "top-1", modules_to_save=["classifier"])     # tiny_bert: 2 layers
+    assert sorted(lora_layers(top)) == sorted(n for n in lora_layers(apply_lora(tiny_bert(), "all-linear"))
+                                              if n.startswith("bert.encoder.layer.1."))
+    regex = top.lora_config.target_modules
+    theirs = get_peft_model(tiny_bert(), LoraConfig(r=8, target_modules=regex))
+    assert sorted(n.removeprefix("base_model.model.") for n, m in theirs.named_modules()
+                  if isinstance(m, LoraLayer)) == sorted(lora_layers(top))
+    for same in ("top-1/2", "top-2/3"):                                   # 2 x 1/2 = 1; 2 x 2/3 rounds to 1
+        assert sorted(lora_layers(apply_lora(tiny_bert(), same))) == sorted(lora_layers(top))
+    assert len(lora_layers(apply_lora(tiny_bert(), "top-2"))) == 2 * 6
+    for bad in ("top-3", "top-0", "top-3/2", "top-1/0"):
+        with pytest.raises(ConfigError, match=rf"'{bad}': this model has 2 blocks \(bert.encoder.layer\)"):
+            apply_lora(tiny_bert(), bad)
+
+
 def test_unknown_target_lists_layers():
     with pytest.raises(ConfigError, match=r"matches no Linear layer; this model has: .*query.*value"):
         apply_lora(tiny_bert(), ["q_proj"])
