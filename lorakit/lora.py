@@ -332,15 +332,17 @@ def top_layers(model, target_modules):
     if top is None:
         return target_modules
     path, count = layer_stack(model)
-    n, d = int(top.group(1)), top.group(2)
-    k = n if d is None else round(count * n / int(d)) if 0 < n <= int(d) else 0   # 0: not a fraction <= 1
+    k = int(top.group(1))
+    if top.group(2):                                   # "top-N/D": a fraction of the blocks, at most 1
+        n, d = k, int(top.group(2))
+        k = round(count * n / d) if 0 < n <= d else 0
     if not 1 <= k <= count:
         raise ConfigError(f"target_modules {target_modules!r}: this model has {count} blocks ({path}); "
                           f"use top-1 to top-{count}, or a fraction such as top-2/3")
-    blocks = [f"{path}.{i}." for i in range(count - k, count)]
-    inner = sorted({n[len(b):] for n in linear_layer_names(model) for b in blocks if n.startswith(b)})
-    return (re.escape(path) + r"\.(" + "|".join(str(i) for i in range(count - k, count)) + r")\.("
-            + "|".join(map(re.escape, inner)) + ")")
+    indices = [str(i) for i in range(count - k, count)]
+    blocks = [f"{path}.{i}." for i in indices]
+    inner = sorted({name[len(b):] for name in linear_layer_names(model) for b in blocks if name.startswith(b)})
+    return (re.escape(path) + r"\.(" + "|".join(indices) + r")\.(" + "|".join(map(re.escape, inner)) + ")")
 
 
 def find_target_modules(model, target_modules, modules_to_save=None):
