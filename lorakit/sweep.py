@@ -26,7 +26,7 @@ from .train import scalar_metrics, train
 RESULTS = "results.csv"
 KEY = ["method", "rank", "seed"]
 SWEPT = ("lora", "full", "head")      # the methods a sweep trains (LoRA per rank, and its baselines)
-# The LoRA family at a matched budget (notebook 10): TrainConfig fields over a shared base config.
+# The LoRA family at a matched budget (lesson 16): TrainConfig fields over a shared base config.
 VARIANTS = {
     "LoRA r=8": {},
     "LoRA r=64": {"r": 64},
@@ -120,7 +120,7 @@ def read_results(path, task=None):
 def bundled_results(task):
     """The precomputed sweep of `task` shipped with lorakit (`data/sweeps/<task>.csv`).
 
-    Notebook 07 plots it at once; `data/sweeps/README.md` gives the command that made it.
+    Lesson 08 plots it at once; `data/sweeps/README.md` gives the command that made it.
 
     >>> sorted(set(bundled_results("sentiment")["method"]))
     ['full', 'head', 'lora']

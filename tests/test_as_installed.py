@@ -57,7 +57,7 @@ def test_the_wheel_holds_every_bundled_file(wheel):
     missing = [f for f in data if f"lorakit/bundled/{f}" not in names]
     assert not missing, f"not in the wheel (pyproject package-data): {missing}"
     read_by_name = opened_files()
-    assert ("sweeps", "README.md") in read_by_name            # notebook 07's data card of the sweeps
+    assert ("sweeps", "README.md") in read_by_name            # lesson 08's data card of the sweeps
     assert all(f"lorakit/bundled/{folder}/{file}" in names for folder, file in read_by_name), read_by_name
 
 

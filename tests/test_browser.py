@@ -1,8 +1,8 @@
-"""The classroom demo in a real browser: notebook 07 run in JupyterLab, its rank explorer moved.
+"""The classroom demo in a real browser: lesson 08 run in JupyterLab, its rank explorer moved.
 
 JupyterLab is started as `make lab` starts it (from notebooks/, `jupyter lab --no-browser`, with
 `--allow-root` for root), in fast mode, on a free loopback port with a token of our own. Playwright
-drives Debian's chromium: it opens notebook 07 and runs Run > Run All Cells. The test fails on a Python
+drives Debian's chromium: it opens lesson 08 and runs Run > Run All Cells. The test fails on a Python
 traceback in any output, widget outputs included; it checks that every cell ran, that each rank-sweep
 plot appears once, in its own cell, that the rank explorer renders, and that moving its slider (an
 arrow key on the handle) redraws the spectrum, still one plot. A screenshot of the explorer is saved
@@ -38,8 +38,8 @@ import pytest
 from lorakit import widgets
 from test_notebooks import NOTEBOOK_DIR, course_env
 
-NOTEBOOK = NOTEBOOK_DIR / "07_rank_vs_accuracy.ipynb"
-LIVE_TASK = "sentiment (live)"  # the explorer's table whose ranks have spectra, as notebook 07 names it
+NOTEBOOK = NOTEBOOK_DIR / "08_rank_vs_accuracy.ipynb"
+LIVE_TASK = "sentiment (live)"  # the explorer's table whose ranks have spectra, as lesson 08 names it
 SERVER_START = 120  # seconds for JupyterLab to answer
 RUN_ALL = 600       # seconds for all cells (about 25 s in fast mode on a 2-core CPU)
 STEP = 60           # seconds for any other step: the page to open, the kernel to start, a redraw

@@ -11,6 +11,7 @@ and the layout every notebook shares (Colab badge, one setup cell). Runnable exe
 Run one notebook: pytest tests/test_notebooks.py -k 02_lora
 """
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,12 +28,14 @@ SOLUTIONS = sorted((ROOT / "solutions").glob("*.py"))
 CELL_TIMEOUT = 600  # seconds per cell
 
 SETUP_CELL = '''\
-# Setup: on Colab this installs lorakit (keeping Colab's own torch); anywhere else it does nothing.
+# Setup: on Colab this installs lorakit and what this lesson needs (keeping Colab's own torch); elsewhere nothing.
 import os, sys
 if "google.colab" in sys.modules:
     REPO = os.environ.get("LORAKIT_REPO", "https://github.com/lorakit/lorakit")
-    !pip install -q "lorakit @ git+$REPO"
-import lorakit'''
+    %pip install -q "lorakit @ git+$REPO"
+'''
+# After the pip line: the lesson's extras (lorakit.extras), if it needs any, then `import lorakit`.
+SETUP_TAIL = re.compile(r'(    import lorakit\.extras\n    lorakit\.extras\.install\("\w+"(, "\w+")*\)\n)?import lorakit$')
 BADGE = ("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
          "(https://colab.research.google.com/github/lorakit/lorakit/blob/main/notebooks/{name})")
 
@@ -106,6 +109,7 @@ def test_notebook_layout(path):
     assert "\n# " in "\n" + first.source, f"{path.name}: the first cell has no title"
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code and code[0].source.startswith(SETUP_CELL), f"{path.name}: the first code cell must be the setup cell"
+    assert SETUP_TAIL.fullmatch(code[0].source[len(SETUP_CELL):]), f"{path.name}: the setup cell ends oddly"
     assert sum(SETUP_CELL in c.source for c in code) == 1, f"{path.name}: more than one setup cell"
 
 

@@ -1,6 +1,6 @@
 """Checkers for the notebooks' exercises: right or not, and why not, without giving the answer away.
 
-One module per notebook (`lorakit.exercises.nb07` for notebook 07). Each exercise has a function
+One module per notebook (`lorakit.exercises.nb08` for lesson 08). Each exercise has a function
 `check_N(...)` that takes the learner's answer and returns a `Verdict`: truthy when the answer is
 right, shown as one line (make the check the last line of a notebook cell, or print it). A checker names what is wrong ("the slope should count both factors of every
 adapted layer") but never prints the expected value; the worked answers stay in `solutions/`.

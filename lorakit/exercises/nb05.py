@@ -1,4 +1,4 @@
-"""Checkers for the exercises of notebook 05 (sentiment: LoRA, full fine-tuning, head only).
+"""Checkers for the exercises of lesson 05 (sentiment: LoRA, full fine-tuning, head only).
 
 Exercises 1 and 2 check your numbers against your own inputs (logits, a confusion matrix);
 exercise 3 counts the bundled model's parameters with `prepare_model` (no training); exercise 4

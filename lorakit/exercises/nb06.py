@@ -1,169 +1,155 @@
-"""Checkers for the exercises of notebook 06 (extractive QA with LoRA). Each returns a `Verdict`.
+"""Checkers for the exercises of lesson 06 (named entities with LoRA). Each returns a `Verdict`.
 
-Exercises 2 and 3 take your function itself and compare it with `QaTask.encode` and `best_span`
-on cases of the checker's own; exercises 1 and 4 score your inputs with lorakit; exercise 5 counts
-parameters with `prepare_model`. Nothing is trained.
+Tags are names ("B-PER") in predictions and ids into `lorakit.tasks.NER_TAGS` in gold data, as in
+the notebook. Exercises 1-4 check your answer against seqeval and lorakit's alignment on the inputs
+you give; exercise 5 counts the parameters of the model that `prepare_model` builds (no training).
 
 Example:
-    >>> check_5(8)
-    Exercise 5: not yet: at rank 8 query and value train far fewer weights than all-linear; raise the rank.
+    >>> check_3([["B-PER", "I-PER", "O"]], [["B-PER", "I-PER", "O"]])
+    Exercise 3: not yet: this prediction scores the same F1 in both modes; an entity that starts with I- (no B- before it) is read differently by the two.
 """
 import functools
-import math
-
-import numpy as np
 
 from . import close, verdict
 
 
-def check_1(questions, exact_match, f1):
-    """Exercise 1: `questions`, a list of (prediction, [gold answers]) with several gold answers for
-    some; `exact_match` and `f1`, their SQuAD scores in percent, by hand.
+def as_names(tags):
+    """Tag names of a sentence whose tags are names or ids into NER_TAGS."""
+    from ..tasks import NER_TAGS
+    return [NER_TAGS[t] if isinstance(t, int) else t for t in tags]
 
-    >>> check_1([("Denver Broncos", ["Denver Broncos", "Broncos"])], 100.0, 100.0)
-    Exercise 1: correct.
-    """
+
+def seqeval_scores(gold, predicted):
+    """(precision, recall, f1) of NerTask.metrics for gold and predicted tag sequences."""
     import datasets
 
-    from ..tasks import get_task
-    if not any(len(golds) > 1 for _, golds in questions):
-        return verdict(1, ["give at least one question several gold answers"])
-    data = datasets.Dataset.from_dict({"answers": [{"text": list(g), "answer_start": [0] * len(g)}
-                                                   for _, g in questions]})
-    m = get_task("qa").metrics(data, [p for p, _ in questions])
-    problems = []
-    for name, value, target in (("exact match", exact_match, m["exact_match"]), ("F1", f1, m["f1"])):
-        if close(value, target / 100, abs_=1e-6) and target:
-            problems.append(f"give the {name} in percent, as SQuAD does")
-        elif not close(value, target, abs_=1e-6):
-            problems.append(f"the {name} is off: normalise both answers, take the best over the gold answers, "
-                            "then the mean over the questions")
+    from ..tasks import NER_TAGS, get_task
+    ids = [[NER_TAGS.index(t) for t in as_names(tags)] for tags in gold]
+    data = datasets.Dataset.from_dict({"tokens": [["w"] * len(t) for t in ids], "ner_tags": ids})
+    m = get_task("ner").metrics(data, [as_names(p) for p in predicted])
+    return m["precision"], m["recall"], m["f1"]
+
+
+def check_1(labels, word_ids, tags):
+    """Exercise 1: `labels`, one label id per token with label_all_tokens=True, for a sentence whose
+    tokens come from `word_ids` (encoding.word_ids()) and whose words carry tag ids `tags`.
+
+    >>> check_1([-100, 1, 1, 0, -100], [None, 0, 0, 1, None], [1, 0])
+    Exercise 1: not yet: token 2 is a later piece of a word tagged B-X; it continues the entity, so it takes I-X, not B-X.
+    """
+    from ..tasks import NER_TAGS, align_labels_with_tokens, continuation_labels
+    expected = align_labels_with_tokens(word_ids, tags, True, continuation_labels(NER_TAGS))
+    labels = list(labels)
+    if len(labels) != len(expected):
+        return verdict(1, [f"there should be one label per token ({len(word_ids)} tokens), not {len(labels)}"])
+    problems, previous = [], None
+    for i, (word, got, want) in enumerate(zip(word_ids, labels, expected)):
+        if got != want and not problems:
+            if word is None:
+                problems.append(f"token {i} is a special token ([CLS] or [SEP]); the loss must ignore it")
+            elif word != previous:
+                problems.append(f"token {i} is the first piece of word {word}; it takes the word's own tag")
+            elif NER_TAGS[tags[word]].startswith("B-"):
+                problems.append(f"token {i} is a later piece of a word tagged B-X; it continues the entity, "
+                                "so it takes I-X, not B-X" if got == tags[word] else
+                                f"token {i} is a later piece of a word tagged B-X; it should continue that entity")
+            else:
+                problems.append(f"token {i} is a later piece of a word not tagged B-X; it takes the word's own tag")
+        previous = word
     return verdict(1, problems)
 
 
-@functools.lru_cache(maxsize=1)
-def first_example():
-    """The first bundled validation question and its tokenizer, for exercises 2 and 4."""
-    from ..data import load_task_data
-    from ..models import load_tokenizer
-    return load_task_data("qa", max_examples=1)["validation"], load_tokenizer()
+def check_2(gold, predicted, precision, recall, f1):
+    """Exercise 2: entity precision, recall and F1 (0-1) of `predicted` against `gold` (lists of
+    sentences of tags), computed by hand.
 
-
-def check_2(n_windows):
-    """Exercise 2: your function n_windows(n, q, max_length, doc_stride), the number of windows of
-    a context of n tokens after a question of q tokens, compared with QaTask.encode.
-
-    >>> check_2(lambda n, q, max_length, doc_stride: 1)
-    Exercise 2: not yet: n_windows(n, q, 64, 16) gives 1 windows; QaTask.encode makes another number (n and q: the token counts of the first validation question and context, without special tokens).
+    >>> check_2([["B-PER", "I-PER", "O", "B-LOC"]], [["B-PER", "O", "O", "B-LOC"]], 0.5, 0.5, 0.5)
+    Exercise 2: correct.
     """
-    from ..tasks import get_task
-    example, tokenizer = first_example()
-    q = len(tokenizer(example[0]["question"].strip(), add_special_tokens=False)["input_ids"])
-    n = len(tokenizer(example[0]["context"], add_special_tokens=False)["input_ids"])
-    for max_length, doc_stride in [(64, 16), (64, 0), (48, 8), (80, 30), (128, 64), (256, 64)]:
-        windows = len(get_task("qa", doc_stride=doc_stride, max_length=max_length).encode(example, tokenizer))
-        try:
-            yours = n_windows(n, q, max_length, doc_stride)
-        except Exception as e:   # a learner's function may fail in any way; say how
-            return verdict(2, [f"n_windows(n, q, {max_length}, {doc_stride}) raised {type(e).__name__}: {e}"])
-        if yours != windows:
-            return verdict(2, [f"n_windows(n, q, {max_length}, {doc_stride}) gives {yours} windows; QaTask.encode "
-                               "makes another number (n and q: the token counts of the first validation "
-                               "question and context, without special tokens)"])
-    return verdict(2, [])
+    right = seqeval_scores(gold, predicted)
+    problems = [f"your {name} is not what counting entities (type, first word, last word) gives"
+                for name, value, target in zip(("precision", "recall", "F1"), (precision, recall, f1), right)
+                if not close(value, target, abs_=1e-9)]
+    if problems and all(close(v, 100 * t, abs_=1e-6) for v, t in zip((precision, recall, f1), right)):
+        problems = ["give the scores as fractions between 0 and 1, not percentages"]
+    n_gold = sum(1 for tags in gold for t in as_names(tags) if t.startswith("B-"))
+    if not problems and n_gold < 2:
+        problems.append("use gold sentences with at least two entities, so that a miss shows in the recall")
+    return verdict(2, problems)
 
 
-def random_window(rng):
-    """(start logits, end logits, offsets) of a random window: [CLS], a question, context, [SEP]."""
-    length = int(rng.integers(8, 60))
-    question = int(rng.integers(2, length - 3))
-    offsets = [None] * (question + 1) + [(4 * i, 4 * i + 3) for i in range(length - question - 2)] + [None]
-    return rng.normal(size=length), rng.normal(size=length), offsets
+def check_3(gold, predicted):
+    """Exercise 3: a prediction whose entity F1 differs between seqeval's default mode and its
+    strict IOB2 mode.
 
-
-def check_3(n_best_spans):
-    """Exercise 3: your function n_best_spans(start_logits, end_logits, offsets, n_best,
-    max_answer_length), every valid candidate as (score, start token, end token), best first.
-
-    >>> check_3(lambda start, end, offsets, n_best, max_len: [])
-    Exercise 3: not yet: on a random window your search finds no candidate where best_span finds one.
+    >>> check_3([["B-LOC", "O"]], [["I-LOC", "O"]])
+    Exercise 3: correct.
     """
-    from ..tasks import best_span
-    rng = np.random.default_rng(0)
-    for _ in range(100):
-        start, end, offsets = random_window(rng)
-        for n_best, max_len in [(20, 30), (5, 3), (len(start), 1)]:
-            ref = best_span(start, end, offsets, n_best, max_len)
-            try:
-                spans = list(n_best_spans(start, end, offsets, n_best, max_len))
-            except Exception as e:   # a learner's function may fail in any way; say how
-                return verdict(3, [f"your function raised {type(e).__name__}: {e}"])
-            if not spans:
-                if ref is not None:
-                    return verdict(3, ["on a random window your search finds no candidate where best_span finds one"])
-                continue
-            if ref is None:
-                return verdict(3, ["your search keeps a span that cannot be an answer (outside the context, "
-                                   "reversed or too long)"])
-            score, s, e = spans[0]
-            if not math.isclose(score, ref.score, abs_tol=1e-9) or (offsets[s][0], offsets[e][1]) != (ref.start_char, ref.end_char):
-                return verdict(3, [f"your best candidate differs from best_span's (n_best={n_best}, "
-                                   f"max_answer_length={max_len})"])
-            if any(b[0] > a[0] for a, b in zip(spans, spans[1:])):
-                return verdict(3, ["the candidates should be sorted by score, best first"])
-            if any(not (offsets[s] and offsets[e] and s <= e < s + max_len) for _, s, e in spans):
-                return verdict(3, ["some candidate is outside the context, reversed or longer than "
-                                   "max_answer_length"])
+    from seqeval.metrics import f1_score
+    from seqeval.scheme import IOB2
+    gold = [as_names(g) for g in gold]
+    predicted = [as_names(p) for p in predicted]
+    if [len(g) for g in gold] != [len(p) for p in predicted]:
+        return verdict(3, ["each predicted sentence needs one tag per gold tag"])
+    if f1_score(gold, predicted) == f1_score(gold, predicted, mode="strict", scheme=IOB2):
+        return verdict(3, ["this prediction scores the same F1 in both modes; an entity that starts with I- "
+                           "(no B- before it) is read differently by the two"])
     return verdict(3, [])
 
 
-def check_4(lost, validation):
-    """Exercise 4: `lost`, how many questions of the data set `validation` have an answer that lies
-    beyond the first window when max_length=64 and doc_stride=16.
+def check_4(gold, predicted, accuracy):
+    """Exercise 4: `predicted` for the sentences `gold` (tags as names or ids) with entity F1 0 and
+    the highest token accuracy possible; `accuracy` is the token accuracy you measured (0-1).
 
-    >>> from lorakit.data import load_task_data
-    >>> check_4(0, load_task_data("qa", max_examples=20)["validation"])
-    Exercise 4: not yet: some answers do lie beyond the first window: count the questions whose first window has the target (0, 0).
+    >>> check_4([["B-PER", "I-PER", "O"]], [["O", "O", "O"]], 1 / 3)
+    Exercise 4: not yet: F1 is 0, but you can keep more tokens right: one wrong token per gold entity is enough to spoil it.
     """
-    from ..tasks import get_task
-    tokenizer = first_example()[1]
-    features = get_task("qa", doc_stride=16, max_length=64).encode(validation, tokenizer, train=False)
-    first = {}
-    for index, start in zip(features["example_index"], features["start_positions"]):
-        first.setdefault(index, start)                     # the first window of each question
-    target = sum(start == 0 for start in first.values())
-    if lost == target:
-        return verdict(4, [])
-    if lost == 0:
-        return verdict(4, ["some answers do lie beyond the first window: count the questions whose first "
-                           "window has the target (0, 0)"])
-    return verdict(4, ["count the questions, not the windows, whose first window has the target (0, 0)"
-                       if lost > target else "count every question whose first window lacks the whole answer"])
+    from seqeval.metrics.sequence_labeling import get_entities
+    gold = [as_names(g) for g in gold]
+    predicted = [as_names(p) for p in predicted]
+    if [len(g) for g in gold] != [len(p) for p in predicted]:
+        return verdict(4, ["each predicted sentence needs one tag per gold tag"])
+    pairs = [(g, p) for gs, ps in zip(gold, predicted) for g, p in zip(gs, ps)]
+    measured = sum(g == p for g, p in pairs) / len(pairs)
+    ceiling = 1 - sum(len(get_entities(g)) for g in gold) / len(pairs)
+    problems = []
+    if seqeval_scores(gold, predicted)[2] > 0:
+        problems.append("some predicted entity is still right: the entity F1 must be 0")
+    elif measured < ceiling - 1e-9:
+        problems.append("F1 is 0, but you can keep more tokens right: one wrong token per gold entity is "
+                        "enough to spoil it")
+    if not close(accuracy, measured, abs_=1e-9):
+        problems.append("the accuracy you give is not the token accuracy of your prediction")
+    return verdict(4, problems)
 
 
 @functools.lru_cache(maxsize=4)
 def trainable_params(target_modules, r):
-    """Trainable parameters of the bundled QA model with LoRA rank r on `target_modules`."""
+    """Trainable parameters of the bundled NER model with LoRA rank r on `target_modules`."""
     from ..config import TrainConfig
     from ..lora import count_parameters
+    from ..tasks import NER_TAGS
     from ..train import prepare_model
     targets = target_modules if target_modules == "all-linear" else list(target_modules)
-    return count_parameters(prepare_model("qa", None, TrainConfig(task="qa", target_modules=targets, r=r)))[0]
+    model = prepare_model("ner", NER_TAGS, TrainConfig(task="ner", target_modules=targets, r=r))
+    return count_parameters(model)[0]
 
 
-def check_5(rank):
-    """Exercise 5: the LoRA rank on query and value alone whose trainable parameters equal those of
-    rank 8 on all-linear (the QA default).
+def check_5(predicted):
+    """Exercise 5: the trainable parameters of LoRA r = 8 on every Linear layer ("all-linear") of the
+    bundled NER model, head included, predicted before training.
 
-    >>> check_5(36)
-    Exercise 5: correct.
+    >>> check_5(77_193)
+    Exercise 5: not yet: that is the count for query and value only; all-linear also adapts key, the attention output and both feed-forward layers.
     """
-    if not isinstance(rank, int) or rank < 1:
-        return verdict(5, ["a rank is a positive integer"])
-    ours, target = trainable_params(("query", "value"), rank), trainable_params("all-linear", 8)
-    if ours < target:
-        return verdict(5, [f"at rank {rank} query and value train far fewer weights than all-linear; raise the rank"
-                           if ours < 0.8 * target else f"rank {rank} is close but trains fewer weights than all-linear"])
-    if ours > target:
-        return verdict(5, [f"rank {rank} trains more weights than all-linear; lower it"])
-    return verdict(5, [])
+    target = trainable_params("all-linear", 8)
+    problems = []
+    if predicted == trainable_params(("query", "value"), 8):
+        problems.append("that is the count for query and value only; all-linear also adapts key, the attention "
+                        "output and both feed-forward layers")
+    elif predicted == target - (384 * 9 + 9):
+        problems.append("the token-classification head (384 x 9 weights and 9 biases) is trained too")
+    elif predicted != target:
+        problems.append("count r (d_in + d_out) for each adapted Linear layer of the 6 encoder layers "
+                        "(the feed-forward layers are 384 -> 1536 and 1536 -> 384), plus the head")
+    return verdict(5, problems)

@@ -1,131 +1,169 @@
-"""Checkers for the exercises of notebook 07 (rank against accuracy).
+"""Checkers for the exercises of lesson 07 (extractive QA with LoRA). Each returns a `Verdict`.
 
-Exercises 1-3 read the sweep shipped with the course (`bundled_results("sentiment")`), so each
-checker compares the learner's answer with what that table gives; exercise 4 is arithmetic on the
-scalings. No checker trains anything.
+Exercises 2 and 3 take your function itself and compare it with `QaTask.encode` and `best_span`
+on cases of the checker's own; exercises 1 and 4 score your inputs with lorakit; exercise 5 counts
+parameters with `prepare_model`. Nothing is trained.
 
 Example:
-    >>> from lorakit.exercises import nb07
-    >>> nb07.check_2(slope=9216, intercept=770)
-    Exercise 2: correct.
+    >>> check_5(8)
+    Exercise 5: not yet: at rank 8 query and value train far fewer weights than all-linear; raise the rank.
 """
+import functools
 import math
+
+import numpy as np
 
 from . import close, verdict
 
-ALPHA = 16                       # lora_alpha of the shipped sweep and the live sweep
-BLOCKS, D = 6, 384               # all-MiniLM-L6-v2: 6 blocks, query and value of 384 x 384
-CLASSES = 2                      # the sentiment head: positive, negative
 
+def check_1(questions, exact_match, f1):
+    """Exercise 1: `questions`, a list of (prediction, [gold answers]) with several gold answers for
+    some; `exact_match` and `f1`, their SQuAD scores in percent, by hand.
 
-def lora_summary():
-    """Mean, std and count of test accuracy per LoRA rank in the shipped sentiment sweep.
-
-    >>> int(lora_summary().loc[1, "count"])
-    3
+    >>> check_1([("Denver Broncos", ["Denver Broncos", "Broncos"])], 100.0, 100.0)
+    Exercise 1: correct.
     """
-    from ..sweep import bundled_results, summarize
-    summary = summarize(bundled_results("sentiment"), "accuracy")
-    return summary.set_index(["method", "rank"]).loc["lora"]
+    import datasets
 
-
-def full_params():
-    """Trainable parameters of full fine-tuning in the shipped sentiment sweep."""
-    from ..sweep import bundled_results
-    table = bundled_results("sentiment")
-    return int(table.loc[table["method"] == "full", "trainable_params"].iloc[0])
-
-
-def check_1(rank, fraction):
-    """Exercise 1: the smallest rank within one point (0.01) of the best mean, and its trainable
-    weights as a fraction of full fine-tuning's (a number such as 0.0016, not a percentage).
-
-    >>> check_1(32, 0.013)
-    Exercise 1: not yet: a smaller rank is also within one point (0.01) of the best mean accuracy.
-    """
-    lora = lora_summary()
-    best = lora["mean"].max()
-    enough = min(r for r in lora.index if lora.loc[r, "mean"] >= best - 0.01)
+    from ..tasks import get_task
+    if not any(len(golds) > 1 for _, golds in questions):
+        return verdict(1, ["give at least one question several gold answers"])
+    data = datasets.Dataset.from_dict({"answers": [{"text": list(g), "answer_start": [0] * len(g)}
+                                                   for _, g in questions]})
+    m = get_task("qa").metrics(data, [p for p, _ in questions])
     problems = []
-    if rank not in lora.index:
-        problems.append(f"the shipped sweep trained ranks {sorted(lora.index)}; pick one of them")
-    elif lora.loc[rank, "mean"] < best - 0.01:
-        problems.append("that rank's mean accuracy is more than one point below the best rank's")
-    elif rank != enough:
-        problems.append("a smaller rank is also within one point (0.01) of the best mean accuracy")
-    weights = lora.loc[rank if rank in lora.index else enough, "trainable_params"]
-    target = weights / full_params()                   # the share of the rank given
-    if close(fraction, 100 * target, rel=0.02):
-        problems.append("give the fraction as a number (0.5 for a half), not a percentage")
-    elif not close(fraction, target, rel=0.02):
-        problems.append("the fraction should be the rank's trainable_params divided by full "
-                        "fine-tuning's trainable_params")
+    for name, value, target in (("exact match", exact_match, m["exact_match"]), ("F1", f1, m["f1"])):
+        if close(value, target / 100, abs_=1e-6) and target:
+            problems.append(f"give the {name} in percent, as SQuAD does")
+        elif not close(value, target, abs_=1e-6):
+            problems.append(f"the {name} is off: normalise both answers, take the best over the gold answers, "
+                            "then the mean over the questions")
     return verdict(1, problems)
 
 
-def check_2(slope, intercept):
-    """Exercise 2: trainable LoRA weights = slope * r + intercept.
+@functools.lru_cache(maxsize=1)
+def first_example():
+    """The first bundled validation question and its tokenizer, for exercises 2 and 4."""
+    from ..data import load_task_data
+    from ..models import load_tokenizer
+    return load_task_data("qa", max_examples=1)["validation"], load_tokenizer()
 
-    >>> check_2(slope=4608, intercept=770)
-    Exercise 2: not yet: the slope counts too few weights: every block adapts query and value, and each adapted layer has two factors, A (r x d_in) and B (d_out x r).
+
+def check_2(n_windows):
+    """Exercise 2: your function n_windows(n, q, max_length, doc_stride), the number of windows of
+    a context of n tokens after a question of q tokens, compared with QaTask.encode.
+
+    >>> check_2(lambda n, q, max_length, doc_stride: 1)
+    Exercise 2: not yet: n_windows(n, q, 64, 16) gives 1 windows; QaTask.encode makes another number (n and q: the token counts of the first validation question and context, without special tokens).
     """
-    problems = []
-    slope_target = BLOCKS * 2 * (D + D)                 # 6 blocks x (query, value) x r (d_in + d_out) / r
-    if close(slope, slope_target / 2, rel=0.01):
-        problems.append("the slope counts too few weights: every block adapts query and value, and each "
-                        "adapted layer has two factors, A (r x d_in) and B (d_out x r)")
-    elif not close(slope, slope_target, rel=0.01):
-        problems.append("the slope is not what the table gives: fit trainable_params against rank "
-                        "over the LoRA rows (e.g. numpy.polyfit(rank, params, 1))")
-    if close(intercept, CLASSES * D, abs_=0.5):
-        problems.append("the intercept is the classifier head: count its biases too")
-    elif not close(intercept, CLASSES * D + CLASSES, abs_=0.5):
-        problems.append("the intercept is what does not depend on r: only the classifier head, "
-                        "a weight and a bias per class")
-    return verdict(2, problems)
+    from ..tasks import get_task
+    example, tokenizer = first_example()
+    q = len(tokenizer(example[0]["question"].strip(), add_special_tokens=False)["input_ids"])
+    n = len(tokenizer(example[0]["context"], add_special_tokens=False)["input_ids"])
+    for max_length, doc_stride in [(64, 16), (64, 0), (48, 8), (80, 30), (128, 64), (256, 64)]:
+        windows = len(get_task("qa", doc_stride=doc_stride, max_length=max_length).encode(example, tokenizer))
+        try:
+            yours = n_windows(n, q, max_length, doc_stride)
+        except Exception as e:   # a learner's function may fail in any way; say how
+            return verdict(2, [f"n_windows(n, q, {max_length}, {doc_stride}) raised {type(e).__name__}: {e}"])
+        if yours != windows:
+            return verdict(2, [f"n_windows(n, q, {max_length}, {doc_stride}) gives {yours} windows; QaTask.encode "
+                               "makes another number (n and q: the token counts of the first validation "
+                               "question and context, without special tokens)"])
+    return verdict(2, [])
 
 
-def check_3(se_vs_1, se_vs_4, beats_1, beats_4):
-    """Exercise 3: the standard errors of (rank 32 - rank 1) and (rank 32 - rank 4), and whether each
-    difference is more than two standard errors (True: rank 32 is better beyond the noise).
+def random_window(rng):
+    """(start logits, end logits, offsets) of a random window: [CLS], a question, context, [SEP]."""
+    length = int(rng.integers(8, 60))
+    question = int(rng.integers(2, length - 3))
+    offsets = [None] * (question + 1) + [(4 * i, 4 * i + 3) for i in range(length - question - 2)] + [None]
+    return rng.normal(size=length), rng.normal(size=length), offsets
 
-    The standard error of a difference of two means over n seeds each is sqrt(s1^2/n + s2^2/n).
 
-    >>> check_3(0.03, 0.03, False, False)
-    Exercise 3: not yet: the standard error of the difference with rank 1 is off: a mean over n seeds has a standard error of std / sqrt(n), and the two means' variances add; likewise with rank 4.
+def check_3(n_best_spans):
+    """Exercise 3: your function n_best_spans(start_logits, end_logits, offsets, n_best,
+    max_answer_length), every valid candidate as (score, start token, end token), best first.
+
+    >>> check_3(lambda start, end, offsets, n_best, max_len: [])
+    Exercise 3: not yet: on a random window your search finds no candidate where best_span finds one.
     """
-    lora = lora_summary()
-    problems = []
-    for low, se, beats, name in ((1, se_vs_1, beats_1, "rank 1"), (4, se_vs_4, beats_4, "rank 4")):
-        a, b = lora.loc[low], lora.loc[32]
-        target = math.sqrt(a["std"] ** 2 / a["count"] + b["std"] ** 2 / b["count"])
-        if not close(se, target, rel=0.02):
-            if problems:
-                problems.append(f"likewise with {name}")
+    from ..tasks import best_span
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        start, end, offsets = random_window(rng)
+        for n_best, max_len in [(20, 30), (5, 3), (len(start), 1)]:
+            ref = best_span(start, end, offsets, n_best, max_len)
+            try:
+                spans = list(n_best_spans(start, end, offsets, n_best, max_len))
+            except Exception as e:   # a learner's function may fail in any way; say how
+                return verdict(3, [f"your function raised {type(e).__name__}: {e}"])
+            if not spans:
+                if ref is not None:
+                    return verdict(3, ["on a random window your search finds no candidate where best_span finds one"])
                 continue
-            problems.append(f"the standard error of the difference with {name} is off: a mean over n "
-                            f"seeds has a standard error of std / sqrt(n), and the two means' variances add")
-        if not isinstance(beats, bool):
-            problems.append(f"say True or False for {name}")
-        elif beats != (b["mean"] - a["mean"] > 2 * target):
-            problems.append(f"compare the difference of the means with two standard errors again for {name}")
-    return verdict(3, problems)
+            if ref is None:
+                return verdict(3, ["your search keeps a span that cannot be an answer (outside the context, "
+                                   "reversed or too long)"])
+            score, s, e = spans[0]
+            if not math.isclose(score, ref.score, abs_tol=1e-9) or (offsets[s][0], offsets[e][1]) != (ref.start_char, ref.end_char):
+                return verdict(3, [f"your best candidate differs from best_span's (n_best={n_best}, "
+                                   f"max_answer_length={max_len})"])
+            if any(b[0] > a[0] for a, b in zip(spans, spans[1:])):
+                return verdict(3, ["the candidates should be sorted by score, best first"])
+            if any(not (offsets[s] and offsets[e] and s <= e < s + max_len) for _, s, e in spans):
+                return verdict(3, ["some candidate is outside the context, reversed or longer than "
+                                   "max_answer_length"])
+    return verdict(3, [])
 
 
-def check_4(ratios, most_changed):
-    """Exercise 4: rsLoRA's scaling divided by plain LoRA's at each rank, as a dict {rank: ratio},
-    and the rank of the live sweep whose scaling changes most.
+def check_4(lost, validation):
+    """Exercise 4: `lost`, how many questions of the data set `validation` have an answer that lies
+    beyond the first window when max_length=64 and doc_stride=16.
 
-    >>> check_4({1: 1.0, 4: 4.0, 16: 16.0}, 16)
-    Exercise 4: not yet: the ratio at rank 4 is off: divide alpha/sqrt(r) by alpha/r.
+    >>> from lorakit.data import load_task_data
+    >>> check_4(0, load_task_data("qa", max_examples=20)["validation"])
+    Exercise 4: not yet: some answers do lie beyond the first window: count the questions whose first window has the target (0, 0).
     """
-    problems = []
-    if not isinstance(ratios, dict) or not ratios:
-        return verdict(4, ["give the ratios as a dict {rank: ratio}, e.g. for the ranks of the live sweep"])
-    for r in sorted(ratios):
-        if not close(ratios[r], (ALPHA / math.sqrt(r)) / (ALPHA / r), rel=0.01):
-            problems.append(f"the ratio at rank {r} is off: divide alpha/sqrt(r) by alpha/r")
-            break
-    if most_changed != max(ratios):
-        problems.append("the scaling changes most where the ratio is furthest from 1")
-    return verdict(4, problems)
+    from ..tasks import get_task
+    tokenizer = first_example()[1]
+    features = get_task("qa", doc_stride=16, max_length=64).encode(validation, tokenizer, train=False)
+    first = {}
+    for index, start in zip(features["example_index"], features["start_positions"]):
+        first.setdefault(index, start)                     # the first window of each question
+    target = sum(start == 0 for start in first.values())
+    if lost == target:
+        return verdict(4, [])
+    if lost == 0:
+        return verdict(4, ["some answers do lie beyond the first window: count the questions whose first "
+                           "window has the target (0, 0)"])
+    return verdict(4, ["count the questions, not the windows, whose first window has the target (0, 0)"
+                       if lost > target else "count every question whose first window lacks the whole answer"])
+
+
+@functools.lru_cache(maxsize=4)
+def trainable_params(target_modules, r):
+    """Trainable parameters of the bundled QA model with LoRA rank r on `target_modules`."""
+    from ..config import TrainConfig
+    from ..lora import count_parameters
+    from ..train import prepare_model
+    targets = target_modules if target_modules == "all-linear" else list(target_modules)
+    return count_parameters(prepare_model("qa", None, TrainConfig(task="qa", target_modules=targets, r=r)))[0]
+
+
+def check_5(rank):
+    """Exercise 5: the LoRA rank on query and value alone whose trainable parameters equal those of
+    rank 8 on all-linear (the QA default).
+
+    >>> check_5(36)
+    Exercise 5: correct.
+    """
+    if not isinstance(rank, int) or rank < 1:
+        return verdict(5, ["a rank is a positive integer"])
+    ours, target = trainable_params(("query", "value"), rank), trainable_params("all-linear", 8)
+    if ours < target:
+        return verdict(5, [f"at rank {rank} query and value train far fewer weights than all-linear; raise the rank"
+                           if ours < 0.8 * target else f"rank {rank} is close but trains fewer weights than all-linear"])
+    if ours > target:
+        return verdict(5, [f"rank {rank} trains more weights than all-linear; lower it"])
+    return verdict(5, [])

@@ -1,131 +1,131 @@
-"""Checkers for the exercises of notebook 08 (what LoRA learns).
+"""Checkers for the exercises of lesson 08 (rank against accuracy).
 
-Exercises 1 and 2 have answers known in advance (the random level of phi, the rounding drift of
-float32 and float64). Exercises 3 and 4 depend on the learner's own training run, so their checkers
-recompute the answer from what the learner passes in (the trained model, the amplification numbers):
-a few SVDs of 384 x 384 matrices, never a training run.
+Exercises 1-3 read the sweep shipped with the course (`bundled_results("sentiment")`), so each
+checker compares the learner's answer with what that table gives; exercise 4 is arithmetic on the
+scalings. No checker trains anything.
 
 Example:
     >>> from lorakit.exercises import nb08
-    >>> nb08.check_2(drift32=3e-7, drift64=0.0)
+    >>> nb08.check_2(slope=9216, intercept=770)
     Exercise 2: correct.
 """
-import torch
+import math
 
 from . import close, verdict
 
-D = 384                          # the hidden size of all-MiniLM-L6-v2 (the width of A in exercise 1)
+ALPHA = 16                       # lora_alpha of the shipped sweep and the live sweep
+BLOCKS, D = 6, 384               # all-MiniLM-L6-v2: 6 blocks, query and value of 384 x 384
+CLASSES = 2                      # the sentiment head: positive, negative
 
 
-def check_1(phis, d=D):
-    """Exercise 1: phi(A1, A2, i, j) for random A1 (8 x d) and A2 (32 x d), as a dict {(i, j): phi}.
+def lora_summary():
+    """Mean, std and count of test accuracy per LoRA rank in the shipped sentiment sweep.
 
-    Each value must be near the random level; at least one pair must have i != j (where max and
-    min differ).
-
-    >>> check_1({(1, 1): 0.003, (1, 32): 0.003})
-    Exercise 1: not yet: phi at (1, 32) is far from what random subspaces give: a random j-dimensional subspace holds about j/d of a unit vector's squared length.
+    >>> int(lora_summary().loc[1, "count"])
+    3
     """
-    if not isinstance(phis, dict) or not phis:
-        return verdict(1, ["give phi as a dict {(i, j): value}"])
+    from ..sweep import bundled_results, summarize
+    summary = summarize(bundled_results("sentiment"), "accuracy")
+    return summary.set_index(["method", "rank"]).loc["lora"]
+
+
+def full_params():
+    """Trainable parameters of full fine-tuning in the shipped sentiment sweep."""
+    from ..sweep import bundled_results
+    table = bundled_results("sentiment")
+    return int(table.loc[table["method"] == "full", "trainable_params"].iloc[0])
+
+
+def check_1(rank, fraction):
+    """Exercise 1: the smallest rank within one point (0.01) of the best mean, and its trainable
+    weights as a fraction of full fine-tuning's (a number such as 0.0016, not a percentage).
+
+    >>> check_1(32, 0.013)
+    Exercise 1: not yet: a smaller rank is also within one point (0.01) of the best mean accuracy.
+    """
+    lora = lora_summary()
+    best = lora["mean"].max()
+    enough = min(r for r in lora.index if lora.loc[r, "mean"] >= best - 0.01)
     problems = []
-    for (i, j), phi in sorted(phis.items()):
-        if not (1 <= i <= 8 and 1 <= j <= 32):
-            problems.append(f"({i}, {j}): i runs over 1..8 (A1 has 8 rows) and j over 1..32")
-        elif not close(phi, max(i, j) / d, abs_=0.06 if i * j > 1 else 0.02):
-            problems.append(f"phi at ({i}, {j}) is far from what random subspaces give: a random "
-                            f"j-dimensional subspace holds about j/d of a unit vector's squared length")
-    if all(i == j for i, j in phis):
-        problems.append("include a pair with i != j: that is where max(i, j) and min(i, j) differ")
+    if rank not in lora.index:
+        problems.append(f"the shipped sweep trained ranks {sorted(lora.index)}; pick one of them")
+    elif lora.loc[rank, "mean"] < best - 0.01:
+        problems.append("that rank's mean accuracy is more than one point below the best rank's")
+    elif rank != enough:
+        problems.append("a smaller rank is also within one point (0.01) of the best mean accuracy")
+    weights = lora.loc[rank if rank in lora.index else enough, "trainable_params"]
+    target = weights / full_params()                   # the share of the rank given
+    if close(fraction, 100 * target, rel=0.02):
+        problems.append("give the fraction as a number (0.5 for a half), not a percentage")
+    elif not close(fraction, target, rel=0.02):
+        problems.append("the fraction should be the rank's trainable_params divided by full "
+                        "fine-tuning's trainable_params")
     return verdict(1, problems)
 
 
-def check_2(drift32, drift64):
-    """Exercise 2: how far W0 moved (largest absolute change) after ten merge/unmerge cycles.
+def check_2(slope, intercept):
+    """Exercise 2: trainable LoRA weights = slope * r + intercept.
 
-    >>> check_2(drift32=0.0, drift64=0.0)
-    Exercise 2: not yet: in float32 each merge and unmerge rounds, so W0 should move a little (not 0); compare with a copy taken before the first merge.
+    >>> check_2(slope=4608, intercept=770)
+    Exercise 2: not yet: the slope counts too few weights: every block adapts query and value, and each adapted layer has two factors, A (r x d_in) and B (d_out x r).
     """
     problems = []
-    if not close(drift32, 0.0, abs_=1e-5):
-        problems.append("the float32 drift is far too large for rounding: unmerge must subtract "
-                        "exactly the dW that merge added")
-    elif drift32 <= 0:
-        problems.append("in float32 each merge and unmerge rounds, so W0 should move a little (not 0); "
-                        "compare with a copy taken before the first merge")
-    if not close(drift64, 0.0, abs_=1e-13):
-        problems.append("the float64 drift should be around float64 rounding, far below float32's")
-    elif drift32 and close(drift32, drift64, rel=0.5):
-        problems.append("the two drifts should differ by orders of magnitude (the precisions do)")
+    slope_target = BLOCKS * 2 * (D + D)                 # 6 blocks x (query, value) x r (d_in + d_out) / r
+    if close(slope, slope_target / 2, rel=0.01):
+        problems.append("the slope counts too few weights: every block adapts query and value, and each "
+                        "adapted layer has two factors, A (r x d_in) and B (d_out x r)")
+    elif not close(slope, slope_target, rel=0.01):
+        problems.append("the slope is not what the table gives: fit trainable_params against rank "
+                        "over the LoRA rows (e.g. numpy.polyfit(rank, params, 1))")
+    if close(intercept, CLASSES * D, abs_=0.5):
+        problems.append("the intercept is the classifier head: count its biases too")
+    elif not close(intercept, CLASSES * D + CLASSES, abs_=0.5):
+        problems.append("the intercept is what does not depend on r: only the classifier head, "
+                        "a weight and a bias per class")
     return verdict(2, problems)
 
 
-def directions_for_90(delta):
-    """How many top singular directions of `delta` hold 90% of ||delta||_F^2.
+def check_3(se_vs_1, se_vs_4, beats_1, beats_4):
+    """Exercise 3: the standard errors of (rank 32 - rank 1) and (rank 32 - rank 4), and whether each
+    difference is more than two standard errors (True: rank 32 is better beyond the noise).
 
-    >>> directions_for_90(torch.diag(torch.tensor([3.0, 0.5, 0.1])))   # 9 / 9.26 of the energy
-    1
+    The standard error of a difference of two means over n seeds each is sqrt(s1^2/n + s2^2/n).
+
+    >>> check_3(0.03, 0.03, False, False)
+    Exercise 3: not yet: the standard error of the difference with rank 1 is off: a mean over n seeds has a standard error of std / sqrt(n), and the two means' variances add; likewise with rank 4.
     """
-    s = torch.linalg.svdvals(delta.detach().double())
-    energy = (s ** 2).cumsum(0) / (s ** 2).sum()
-    return int((energy < 0.9).sum()) + 1
+    lora = lora_summary()
+    problems = []
+    for low, se, beats, name in ((1, se_vs_1, beats_1, "rank 1"), (4, se_vs_4, beats_4, "rank 4")):
+        a, b = lora.loc[low], lora.loc[32]
+        target = math.sqrt(a["std"] ** 2 / a["count"] + b["std"] ** 2 / b["count"])
+        if not close(se, target, rel=0.02):
+            if problems:
+                problems.append(f"likewise with {name}")
+                continue
+            problems.append(f"the standard error of the difference with {name} is off: a mean over n "
+                            f"seeds has a standard error of std / sqrt(n), and the two means' variances add")
+        if not isinstance(beats, bool):
+            problems.append(f"say True or False for {name}")
+        elif beats != (b["mean"] - a["mean"] > 2 * target):
+            problems.append(f"compare the difference of the means with two standard errors again for {name}")
+    return verdict(3, problems)
 
 
-def check_3(k90, model):
-    """Exercise 3: {layer name: k90} for every LoRA layer of `model` (names as `lora_layers` gives them).
+def check_4(ratios, most_changed):
+    """Exercise 4: rsLoRA's scaling divided by plain LoRA's at each rank, as a dict {rank: ratio},
+    and the rank of the live sweep whose scaling changes most.
 
-    The checker recomputes each k90 from the model's own updates, so the answer fits your run.
-
-    >>> from torch import nn
-    >>> from lorakit.lora import LoRALinear
-    >>> model = nn.Sequential(LoRALinear(nn.Linear(8, 8), r=4, lora_alpha=4))
-    >>> _ = nn.init.normal_(model[0].lora_B.weight)
-    >>> check_3({"0": 0}, model)
-    Exercise 3: not yet: k90 is off for 1 of 1 layers (e.g. 0): count the top singular values whose squares add up to at least 90% of the sum of all squares.
-    """
-    from ..lora import lora_layers
-    layers = lora_layers(model)
-    if not isinstance(k90, dict):
-        return verdict(3, ["give k90 as a dict {layer name: number of directions}"])
-    missing = [name for name in layers if name not in k90]
-    if missing:
-        return verdict(3, [f"{len(missing)} LoRA layers have no k90 (e.g. {missing[0]}): "
-                           f"loop over lora_layers(model).items()"])
-    wrong = [name for name, layer in layers.items()
-             if k90[name] not in (directions_for_90(layer.get_delta_weight()),
-                                  directions_for_90(layer.get_delta_weight().float().double()))]
-    if wrong:
-        return verdict(3, [f"k90 is off for {len(wrong)} of {len(layers)} layers (e.g. {wrong[0]}): count the "
-                           f"top singular values whose squares add up to at least 90% of the sum of all squares"])
-    return verdict(3, [])
-
-
-def check_4(short, long, norm_grows, factor_grows):
-    """Exercise 4: the amplification dicts of the rank-4 adapter trained for E and 2E epochs, and
-    whether ||dW||_F and the amplification factor grow with the longer training (True or False).
-
-    >>> short = {"rank": 4, "delta_norm": 1.0, "w_on_delta": 0.5, "factor": 2.0}
-    >>> long = {"rank": 4, "delta_norm": 2.0, "w_on_delta": 0.5, "factor": 4.0}
-    >>> check_4(short, long, True, False)
-    Exercise 4: not yet: your numbers say the factor grows.
+    >>> check_4({1: 1.0, 4: 4.0, 16: 16.0}, 16)
+    Exercise 4: not yet: the ratio at rank 4 is off: divide alpha/sqrt(r) by alpha/r.
     """
     problems = []
-    for name, a in (("short", short), ("long", long)):
-        if not isinstance(a, dict) or not {"rank", "delta_norm", "w_on_delta", "factor"} <= set(a):
-            return verdict(4, [f"pass {name} as the dict that amplification(W0, dW) returns"])
-        if a["rank"] != 4:
-            problems.append(f"{name} is an adapter of rank {a['rank']}: the exercise trains rank 4")
-        if not close(a["factor"], a["delta_norm"] / a["w_on_delta"], rel=1e-3):
-            problems.append(f"{name}'s factor is not ||dW||_F / ||U^T W0 V^T||_F")
-    if problems:
-        return verdict(4, problems)
-    if long["delta_norm"] <= short["delta_norm"]:
-        problems.append("with twice the epochs B moves further from zero, so ||dW||_F should grow: "
-                        "are short and long swapped?")
-    for said, grew, what in ((norm_grows, long["delta_norm"] > short["delta_norm"], "||dW||_F"),
-                             (factor_grows, long["factor"] > short["factor"], "the factor")):
-        if not isinstance(said, bool):
-            problems.append(f"say True or False for {what}")
-        elif said != grew:
-            problems.append(f"your numbers say {what} {'grows' if grew else 'does not grow'}")
+    if not isinstance(ratios, dict) or not ratios:
+        return verdict(4, ["give the ratios as a dict {rank: ratio}, e.g. for the ranks of the live sweep"])
+    for r in sorted(ratios):
+        if not close(ratios[r], (ALPHA / math.sqrt(r)) / (ALPHA / r), rel=0.01):
+            problems.append(f"the ratio at rank {r} is off: divide alpha/sqrt(r) by alpha/r")
+            break
+    if most_changed != max(ratios):
+        problems.append("the scaling changes most where the ratio is furthest from 1")
     return verdict(4, problems)

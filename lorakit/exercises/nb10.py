@@ -1,101 +1,131 @@
-"""Checkers for the exercises of notebook 10 (the LoRA family). Each returns a `Verdict`.
+"""Checkers for the exercises of lesson 10 (what LoRA learns).
+
+Exercises 1 and 2 have answers known in advance (the random level of phi, the rounding drift of
+float32 and float64). Exercises 3 and 4 depend on the learner's own training run, so their checkers
+recompute the answer from what the learner passes in (the trained model, the amplification numbers):
+a few SVDs of 384 x 384 matrices, never a training run.
 
 Example:
-    >>> check_3(16)
-    Exercise 3: not yet: that is rsLoRA's own alpha; plain LoRA divides by r, not by sqrt(r).
+    >>> from lorakit.exercises import nb10
+    >>> nb10.check_2(drift32=3e-7, drift64=0.0)
+    Exercise 2: correct.
 """
-import functools
-import math
+import torch
 
-from ..variants import pissa_nf4_error
 from . import close, verdict
 
-DOUBLE_BLOCK = 256     # constants per second-level block (QLoRA's double quantisation)
+D = 384                          # the hidden size of all-MiniLM-L6-v2 (the width of A in exercise 1)
 
 
-def _bits(blocksize, double):
-    """Bits per weight for large tensors: 4, plus the constants' share."""
-    if not double:
-        return 4 + 32 / blocksize
-    return 4 + 8 / blocksize + 32 / (blocksize * DOUBLE_BLOCK)
+def check_1(phis, d=D):
+    """Exercise 1: phi(A1, A2, i, j) for random A1 (8 x d) and A2 (32 x d), as a dict {(i, j): phi}.
 
+    Each value must be near the random level; at least one pair must have i != j (where max and
+    min differ).
 
-def check_1(bits):
-    """{(blocksize, double_quant): bits per weight} for blocks of 32 and 128, with and without double
-    quantisation (large tensors: the one fp32 offset per tensor is negligible).
-
-    >>> check_1({(32, False): 5.0, (32, True): 4.25, (128, False): 4.25, (128, True): 4.0635})
-    Exercise 1: not yet: (32, True): a block of 256 constants has its own fp32 constant too.
+    >>> check_1({(1, 1): 0.003, (1, 32): 0.003})
+    Exercise 1: not yet: phi at (1, 32) is far from what random subspaces give: a random j-dimensional subspace holds about j/d of a unit vector's squared length.
     """
+    if not isinstance(phis, dict) or not phis:
+        return verdict(1, ["give phi as a dict {(i, j): value}"])
     problems = []
-    for key in [(32, False), (32, True), (128, False), (128, True)]:
-        if key not in bits:
-            problems.append(f"give a value for {key}")
-            continue
-        blocksize, double = key
-        if close(bits[key], _bits(blocksize, double), rel=0, abs_=5e-4):
-            continue
-        if double and close(bits[key], 4 + 8 / blocksize, rel=0, abs_=5e-4):
-            problems.append(f"{key}: a block of {DOUBLE_BLOCK} constants has its own fp32 constant too")
-        elif close(bits[key], 4 + (8 if not double else 32) / blocksize, rel=0, abs_=5e-4):
-            problems.append(f"{key}: which constants are 8-bit and which 32-bit?")
-        else:
-            problems.append(f"{key}: 4 bits of code plus each constant's bits shared by the weights it scales")
+    for (i, j), phi in sorted(phis.items()):
+        if not (1 <= i <= 8 and 1 <= j <= 32):
+            problems.append(f"({i}, {j}): i runs over 1..8 (A1 has 8 rows) and j over 1..32")
+        elif not close(phi, max(i, j) / d, abs_=0.06 if i * j > 1 else 0.02):
+            problems.append(f"phi at ({i}, {j}) is far from what random subspaces give: a random "
+                            f"j-dimensional subspace holds about j/d of a unit vector's squared length")
+    if all(i == j for i, j in phis):
+        problems.append("include a pair with i != j: that is where max(i, j) and min(i, j) differ")
     return verdict(1, problems)
 
 
-def check_2(extra):
-    """The trainable parameters that DoRA adds to LoRA r=8 on MiniLM's query and value layers.
+def check_2(drift32, drift64):
+    """Exercise 2: how far W0 moved (largest absolute change) after ten merge/unmerge cycles.
 
-    >>> check_2(12 * 384 * 8)
-    Exercise 2: not yet: the magnitude is a vector, one number per output row, not a matrix.
+    >>> check_2(drift32=0.0, drift64=0.0)
+    Exercise 2: not yet: in float32 each merge and unmerge rounds, so W0 should move a little (not 0); compare with a copy taken before the first merge.
     """
-    layers, d_out = 12, 384           # query and value in each of 6 blocks
-    if close(extra, layers * d_out):
-        return verdict(2, [])
-    if close(extra, d_out) or close(extra, 6 * d_out):
-        return verdict(2, ["count every adapted layer: query and value in each block"])
-    if close(extra, layers * d_out * 8) or close(extra, layers * d_out * d_out):
-        return verdict(2, ["the magnitude is a vector, one number per output row, not a matrix"])
-    return verdict(2, ["DoRA adds its magnitude vector m to each adapted layer; how long is m?"])
-
-
-def check_3(lora_alpha):
-    """The lora_alpha that makes plain LoRA at r=64 scale as rsLoRA does at r=64 with lora_alpha=16.
-
-    >>> check_3(1024)
-    Exercise 3: not yet: that scales 8 times more than rsLoRA: alpha / 64 must equal 16 / sqrt(64).
-    """
-    if close(lora_alpha, 16 * math.sqrt(64)):
-        return verdict(3, [])
-    if close(lora_alpha, 16):
-        return verdict(3, ["that is rsLoRA's own alpha; plain LoRA divides by r, not by sqrt(r)"])
-    ratio = (lora_alpha / 64) / (16 / 8) if isinstance(lora_alpha, (int, float)) and lora_alpha else None
-    if ratio:
-        more = f"{ratio:g} times more" if ratio > 1 else f"{1 / ratio:g} times less"
-        return verdict(3, [f"that scales {more} than rsLoRA: alpha / 64 must equal 16 / sqrt(64)"])
-    return verdict(3, ["give a positive number"])
-
-
-@functools.lru_cache(maxsize=1)
-def _query_weight():
-    from ..models import load_task_model
-    model = load_task_model("sentiment", labels=["negative", "positive"])
-    return model.base_model.encoder.layer[0].attention.self.query.weight.detach().clone()
-
-
-def check_4(errors):
-    """{r: relative NF4 error of the residual} for the query layer of block 0, r = 1, 8, 32, 128.
-
-    >>> check_4({1: 0.1, 8: 0.08, 32: 0.05, 128: 0.02})
-    Exercise 4: not yet: r=1: quantise W0 minus its top-r part, add the top-r part back, compare with W0.
-    """
-    weight = _query_weight()
     problems = []
-    for r in (1, 8, 32, 128):
-        if r not in errors:
-            problems.append(f"give the error at r={r}")
-        elif not close(errors[r], pissa_nf4_error(weight, r), rel=0.02):
-            problems.append(f"r={r}: quantise W0 minus its top-r part, add the top-r part back, compare with W0")
-            break
+    if not close(drift32, 0.0, abs_=1e-5):
+        problems.append("the float32 drift is far too large for rounding: unmerge must subtract "
+                        "exactly the dW that merge added")
+    elif drift32 <= 0:
+        problems.append("in float32 each merge and unmerge rounds, so W0 should move a little (not 0); "
+                        "compare with a copy taken before the first merge")
+    if not close(drift64, 0.0, abs_=1e-13):
+        problems.append("the float64 drift should be around float64 rounding, far below float32's")
+    elif drift32 and close(drift32, drift64, rel=0.5):
+        problems.append("the two drifts should differ by orders of magnitude (the precisions do)")
+    return verdict(2, problems)
+
+
+def directions_for_90(delta):
+    """How many top singular directions of `delta` hold 90% of ||delta||_F^2.
+
+    >>> directions_for_90(torch.diag(torch.tensor([3.0, 0.5, 0.1])))   # 9 / 9.26 of the energy
+    1
+    """
+    s = torch.linalg.svdvals(delta.detach().double())
+    energy = (s ** 2).cumsum(0) / (s ** 2).sum()
+    return int((energy < 0.9).sum()) + 1
+
+
+def check_3(k90, model):
+    """Exercise 3: {layer name: k90} for every LoRA layer of `model` (names as `lora_layers` gives them).
+
+    The checker recomputes each k90 from the model's own updates, so the answer fits your run.
+
+    >>> from torch import nn
+    >>> from lorakit.lora import LoRALinear
+    >>> model = nn.Sequential(LoRALinear(nn.Linear(8, 8), r=4, lora_alpha=4))
+    >>> _ = nn.init.normal_(model[0].lora_B.weight)
+    >>> check_3({"0": 0}, model)
+    Exercise 3: not yet: k90 is off for 1 of 1 layers (e.g. 0): count the top singular values whose squares add up to at least 90% of the sum of all squares.
+    """
+    from ..lora import lora_layers
+    layers = lora_layers(model)
+    if not isinstance(k90, dict):
+        return verdict(3, ["give k90 as a dict {layer name: number of directions}"])
+    missing = [name for name in layers if name not in k90]
+    if missing:
+        return verdict(3, [f"{len(missing)} LoRA layers have no k90 (e.g. {missing[0]}): "
+                           f"loop over lora_layers(model).items()"])
+    wrong = [name for name, layer in layers.items()
+             if k90[name] not in (directions_for_90(layer.get_delta_weight()),
+                                  directions_for_90(layer.get_delta_weight().float().double()))]
+    if wrong:
+        return verdict(3, [f"k90 is off for {len(wrong)} of {len(layers)} layers (e.g. {wrong[0]}): count the "
+                           f"top singular values whose squares add up to at least 90% of the sum of all squares"])
+    return verdict(3, [])
+
+
+def check_4(short, long, norm_grows, factor_grows):
+    """Exercise 4: the amplification dicts of the rank-4 adapter trained for E and 2E epochs, and
+    whether ||dW||_F and the amplification factor grow with the longer training (True or False).
+
+    >>> short = {"rank": 4, "delta_norm": 1.0, "w_on_delta": 0.5, "factor": 2.0}
+    >>> long = {"rank": 4, "delta_norm": 2.0, "w_on_delta": 0.5, "factor": 4.0}
+    >>> check_4(short, long, True, False)
+    Exercise 4: not yet: your numbers say the factor grows.
+    """
+    problems = []
+    for name, a in (("short", short), ("long", long)):
+        if not isinstance(a, dict) or not {"rank", "delta_norm", "w_on_delta", "factor"} <= set(a):
+            return verdict(4, [f"pass {name} as the dict that amplification(W0, dW) returns"])
+        if a["rank"] != 4:
+            problems.append(f"{name} is an adapter of rank {a['rank']}: the exercise trains rank 4")
+        if not close(a["factor"], a["delta_norm"] / a["w_on_delta"], rel=1e-3):
+            problems.append(f"{name}'s factor is not ||dW||_F / ||U^T W0 V^T||_F")
+    if problems:
+        return verdict(4, problems)
+    if long["delta_norm"] <= short["delta_norm"]:
+        problems.append("with twice the epochs B moves further from zero, so ||dW||_F should grow: "
+                        "are short and long swapped?")
+    for said, grew, what in ((norm_grows, long["delta_norm"] > short["delta_norm"], "||dW||_F"),
+                             (factor_grows, long["factor"] > short["factor"], "the factor")):
+        if not isinstance(said, bool):
+            problems.append(f"say True or False for {what}")
+        elif said != grew:
+            problems.append(f"your numbers say {what} {'grows' if grew else 'does not grow'}")
     return verdict(4, problems)

@@ -12,7 +12,7 @@ Default lengths: 256 tokens per window with `doc_stride=64`, the number of token
 windows share (the HF `stride`), so an answer of up to 64 tokens cut by one window lies whole
 inside the next. QA trains LoRA on every Linear layer (`all-linear`) for one epoch at lr 2e-3: at
 the same trainable count, lr and epoch, LoRA on query and value alone (rank 36) reached a test F1 of
-75.6 against 87.7 (notebook 06 compares them). It also turns off dropout on
+75.6 against 87.7 (lesson 07 compares them). It also turns off dropout on
 the attention probabilities: with it on, PyTorch's fused CPU attention falls back to a slower
 path, and a QA training step takes about 20% longer (hidden dropout stays).
 """

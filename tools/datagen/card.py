@@ -175,7 +175,7 @@ def _handwritten_section(data, texts):
 hand, half positive and half negative, by someone who had not seen the generator: plain opinions
 and the hard kinds above in real wording, and some sarcasm, which the generator never writes. No
 model is trained on them; they test whether what a model learned from the generated splits
-carries over to real language (notebook 05). Compared with the generated texts (case and spacing ignored):
+carries over to real language (lesson 05). Compared with the generated texts (case and spacing ignored):
 {also}.
 """
 

@@ -1,6 +1,6 @@
-"""Solutions to the exercises of notebooks/04_ner_lora.ipynb.
+"""Solutions to the exercises of notebooks/06_ner.ipynb.
 
-Run from the repository root: python solutions/04_ner_lora.py (every answer is checked by an assert).
+Run from the repository root: python solutions/06_ner.py (every answer is checked by an assert).
 Exercises 1-4 need no training; exercise 5 trains once (seconds with LORAKIT_FAST=1, minutes without).
 """
 import math
@@ -13,7 +13,7 @@ from seqeval.scheme import IOB2
 import lorakit
 from lorakit import lowrank
 from lorakit.data import load_task_data
-from lorakit.exercises import nb04
+from lorakit.exercises import nb06
 from lorakit.tasks import NER_TAGS
 from lorakit.fast import pick
 from lorakit.models import load_tokenizer
@@ -47,7 +47,7 @@ assert features[0]["labels"] == by_hand
 pieces = tokenizer(words, is_split_into_words=True).tokens()
 print("1.", [(p, NER_TAGS[l] if l >= 0 else -100) for p, l in zip(pieces, by_hand)][:5], "...")
 assert [NER_TAGS[l] for l in by_hand[1:4]] == ["B-PER", "I-PER", "I-PER"]   # fl ##ore ##ncia
-assert nb04.check_1(by_hand, word_ids, tags)
+assert nb06.check_1(by_hand, word_ids, tags)
 
 # Exercise 2. An entity is (sentence, type, first word, last word); a prediction is right only when all four
 # match. precision = right / predicted, recall = right / gold.
@@ -68,7 +68,7 @@ data = datasets.Dataset.from_dict({"tokens": [["w"] * 4 for _ in gold],
 m = ner.metrics(data, pred)
 assert (right, len(P), len(G)) == (3, 6, 5)
 assert math.isclose(m["precision"], precision) and math.isclose(m["recall"], recall) and math.isclose(m["f1"], f1)
-assert nb04.check_2(gold, pred, precision, recall, f1)
+assert nb06.check_2(gold, pred, precision, recall, f1)
 print(f"2. precision {precision:.3f} = 3/6, recall {recall:.3f} = 3/5, F1 {f1:.3f}: as seqeval")
 
 # Exercise 3. An entity that starts with I- (no B-) is invalid in IOB2. seqeval's default mode (CoNLL's
@@ -78,7 +78,7 @@ default, strict = f1_score(gold3, pred3), f1_score(gold3, pred3, mode="strict", 
 assert default == 1.0 and strict == 0.0
 assert ner.metrics(datasets.Dataset.from_dict({"tokens": [["Ada", "Lovelace", "spoke"]],
                                               "ner_tags": [[1, 2, 0]]}), pred3)["f1"] == default
-assert nb04.check_3(gold3, pred3)
+assert nb06.check_3(gold3, pred3)
 print(f"3. I-PER I-PER: default mode F1 {default}, strict IOB2 F1 {strict}")
 
 # Exercise 4. To score F1 = 0 every gold entity must be wrong, and every predicted entity too; spoiling an
@@ -102,7 +102,7 @@ for tag_ids in test["ner_tags"]:
 accuracy = sum(g == p for gs, ps in zip(test["ner_tags"], spoiled) for g, p in zip(gs, [tag[t] for t in ps])) / n_tokens
 assert ner.metrics(test, spoiled)["f1"] == 0.0
 assert math.isclose(accuracy, 1 - n_entities / n_tokens)
-assert nb04.check_4(test["ner_tags"], spoiled, accuracy)
+assert nb06.check_4(test["ner_tags"], spoiled, accuracy)
 print(f"4. token accuracy {accuracy:.1%} (= 1 - {n_entities} entities / {n_tokens} tokens) with entity F1 0")
 
 # Exercise 5. "all-linear" adapts every Linear layer of the encoder: in each of the 6 layers query, key,
@@ -112,7 +112,7 @@ per_layer = 4 * lowrank.lora_param_count(384, 384, 8) + 2 * lowrank.lora_param_c
 predicted = 6 * per_layer + 384 * 9 + 9
 model = prepare_model("ner", NER_TAGS, TrainConfig(task="ner", target_modules="all-linear", r=8))
 assert lorakit.count_parameters(model)[0] == predicted == 335_241
-assert nb04.check_5(predicted)
+assert nb06.check_5(predicted)
 print(f"5. all-linear, r=8: {predicted:,} trainable parameters (query and value only: 77,193)")
 
 result = train(TrainConfig(task="ner", target_modules="all-linear", seed=0,

@@ -1,6 +1,6 @@
-"""Solutions to the exercises of notebooks/09_llm_instruction_tuning.ipynb.
+"""Solutions to the exercises of notebooks/12_chat_lora.ipynb.
 
-Run from the repository root: python solutions/09_llm_instruction_tuning.py (every answer is checked by an assert).
+Run from the repository root: python solutions/12_chat_lora.py (every answer is checked by an assert).
 Exercise 3 needs no model; exercises 1 and 4 ask the bundled chat model; exercises 1 and 2 train chat adapters
 (a few steps on a few conversations with LORAKIT_FAST=1, tens of minutes on a CPU without).
 """
@@ -12,7 +12,7 @@ import torch
 import lorakit
 from lorakit.config import TrainConfig
 from lorakit.data import bundled_data_dir, load_split
-from lorakit.exercises import nb09
+from lorakit.exercises import nb12
 from lorakit.device import select_device
 from lorakit.fast import pick
 from lorakit.inference import predict
@@ -39,7 +39,7 @@ class Reworded(SentimentTask):
 
 
 assert Reworded.chat_instructions[0] not in SentimentTask.chat_instructions       # never seen in training
-assert nb09.check_1(Reworded.chat_instructions[0])
+assert nb12.check_1(Reworded.chat_instructions[0])
 prompt = tokenizer.decode(AskedTask(Reworded()).encode(reviews.select([0]), tokenizer)["input_ids"][0])
 assert "Just that word, please." in prompt and reviews[0]["text"] in prompt
 assert prompt.endswith("<|im_start|>assistant\n")                                 # the generation prompt
@@ -75,7 +75,7 @@ for r in (2, 32):
     assert counts[r] == expected, (r, counts[r], expected)
     del model
 assert counts[32] == 16 * counts[2]                       # linear in r
-assert nb09.check_2(counts)
+assert nb12.check_2(counts)
 print(f"2. {len(linear)} adapted layers; trainable parameters: r = 2 {counts[2]:,}, r = 32 {counts[32]:,}")
 
 general = read_chat(bundled_data_dir() / "chat" / "general.jsonl", require_labels=False)
@@ -140,7 +140,7 @@ cases = {
 }
 for reply, expected in cases.items():
     assert ner.from_reply(reply, row) == expected, (reply, ner.from_reply(reply, row))
-assert nb09.check_3(tokens, cases)
+assert nb12.check_3(tokens, cases)
 gold_ids = [ner.labels.index(t) for t in gold_tags]
 sentence = datasets.Dataset.from_dict({"tokens": [tokens], "ner_tags": [gold_ids]})      # one gold row
 asked = AskedTask(ner)
@@ -170,6 +170,6 @@ for shots in shot_counts:
     scores = asked.metrics(reviews, predict(base, tokenizer, asked, reviews))
     print(f"   {shots:5d} {len(prompt_ids):14d} {scores['accuracy']:9.3f} {scores['unparsed_percent']:8.1f} %")
 assert lengths == sorted(lengths) and len(set(lengths)) == len(lengths)
-assert nb09.check_4(dict(zip(shot_counts, lengths)))
+assert nb12.check_4(dict(zip(shot_counts, lengths)))
 # Compare the unparsed share first: the solved examples show the model the format to answer in. Whatever they
 # add beyond that, their cost is the prompt: every question is read with all the shots before it.

@@ -1,6 +1,6 @@
-"""Solutions to the exercises of notebooks/07_rank_vs_accuracy.ipynb.
+"""Solutions to the exercises of notebooks/08_rank_vs_accuracy.ipynb.
 
-Run from the repository root: python solutions/07_rank_vs_accuracy.py (every answer is checked by an assert).
+Run from the repository root: python solutions/08_rank_vs_accuracy.py (every answer is checked by an assert).
 Exercises 1-3 read the shipped sweep; exercise 4 runs two small sweeps (seconds with LORAKIT_FAST=1,
 minutes without).
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lorakit.exercises import nb07
+from lorakit.exercises import nb08
 from lorakit.fast import pick
 from lorakit.sweep import bundled_results, run_sweep, summarize
 from lorakit.config import TrainConfig
@@ -26,7 +26,7 @@ best = lora["mean"].max()
 enough = min(r for r in lora.index if lora.loc[r, "mean"] >= best - 0.01)
 share = lora.loc[enough, "trainable_params"] / full["trainable_params"]
 assert share < 0.01
-assert nb07.check_1(enough, share)
+assert nb08.check_1(enough, share)
 print(f"1. rank {enough} is within one point of the best ({lora.loc[enough, 'mean']:.4f} vs {best:.4f}), "
       f"with {lora.loc[enough, 'trainable_params']:,} trainable weights = {100 * share:.3f}% of full fine-tuning's")
 
@@ -35,7 +35,7 @@ print(f"1. rank {enough} is within one point of the best ({lora.loc[enough, 'mea
 # depend on r: the classifier head, a (2, 384) weight and 2 biases = 770.
 slope, intercept = np.polyfit(lora.index.to_numpy(float), lora["trainable_params"].to_numpy(float), 1)
 assert round(slope) == 12 * (384 + 384) == 9216 and round(intercept) == 2 * 384 + 2 == 770
-assert nb07.check_2(slope, intercept)
+assert nb08.check_2(slope, intercept)
 print(f"2. trainable = {slope:.0f} r + {intercept:.0f}")
 
 # Exercise 3. The difference of two means over n seeds each has a standard error of
@@ -54,15 +54,15 @@ for low_rank in (1, 4):
 # In the shipped sweep rank 1 is 3.4 points below rank 32, but its three seeds spread 8 points, so
 # neither difference is beyond two standard errors: three seeds cannot tell these ranks apart.
 assert not beats_1 and not beats_4
-assert nb07.check_3(se_1, se_4, beats_1, beats_4)
-assert not nb07.check_3(lora.loc[1, "std"], se_4, beats_1, beats_4)   # a std over seeds is not an error of a mean
+assert nb08.check_3(se_1, se_4, beats_1, beats_4)
+assert not nb08.check_3(lora.loc[1, "std"], se_4, beats_1, beats_4)   # a std over seeds is not an error of a mean
 
 # Exercise 4. rsLoRA scales by alpha / sqrt(r): the same as alpha / r at r = 1, but sqrt(r) times larger
 # above it (2x at rank 4, 4x at rank 16), so the high ranks take larger steps (notebook 02). Rerunning
 # section 8 with seed 1 tests whether its conclusions are more than one seed's luck. At rank 1 both runs
 # are the same computation, so their results are identical.
 ratios = {r: (16 / math.sqrt(r)) / (16 / r) for r in (1, 4, 16)}      # = sqrt(r)
-assert nb07.check_4(ratios, max(ratios))
+assert nb08.check_4(ratios, max(ratios))
 ranks = pick(full=[1, 4, 16], fast=[1, 4])
 config = TrainConfig(max_train_examples=pick(full=1500, fast=24), max_eval_examples=pick(full=500, fast=24),
                      epochs=pick(full=2, fast=1))

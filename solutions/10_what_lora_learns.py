@@ -1,6 +1,6 @@
-"""Solutions to the exercises of notebooks/08_what_lora_learns.ipynb.
+"""Solutions to the exercises of notebooks/10_what_lora_learns.ipynb.
 
-Run from the repository root: python solutions/08_what_lora_learns.py (every answer is checked by an assert).
+Run from the repository root: python solutions/10_what_lora_learns.py (every answer is checked by an assert).
 Exercises 1-2 need no training; 3 and 4 train small adapters (seconds with LORAKIT_FAST=1, minutes without).
 """
 import pandas as pd
@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from lorakit.analysis import amplification, subspace_similarity
-from lorakit.exercises import nb08
+from lorakit.exercises import nb10
 from lorakit.fast import pick
 from lorakit.lora import LoRALinear, lora_layers
 from lorakit.config import TrainConfig
@@ -23,8 +23,8 @@ A1, A2 = torch.randn(8, d), torch.randn(32, d)
 phis = {(i, j): subspace_similarity(A1, A2, i, j) for i, j in [(1, 1), (1, 32), (8, 8), (8, 32)]}
 for (i, j), phi in phis.items():
     print(f"1. phi(i={i}, j={j}) = {phi:.3f}   max(i, j)/d = {max(i, j) / d:.3f}")
-assert nb08.check_1(phis)
-assert not nb08.check_1({(i, j): min(i, j) / d for i, j in phis})      # min instead of max: rejected
+assert nb10.check_1(phis)
+assert not nb10.check_1({(i, j): min(i, j) / d for i, j in phis})      # min instead of max: rejected
 
 
 # Exercise 2. Every merge adds and every unmerge subtracts a rounded product; the rounding errors add up.
@@ -41,7 +41,7 @@ def drift(dtype, cycles=10):
 
 drift32, drift64 = drift(torch.float32), drift(torch.float64)
 assert 0 < drift32 < 1e-5 and drift64 < 1e-13
-assert nb08.check_2(drift32, drift64)
+assert nb10.check_2(drift32, drift64)
 print(f"2. after 10 merge/unmerge cycles W0 moved by {drift32:.1e} (float32), {drift64:.1e} (float64). "
       f"A server merges once: merging per request costs a d x d update each time and drifts.")
 
@@ -54,8 +54,8 @@ for name, layer in lora_layers(model).items():
     s = torch.linalg.svdvals(layer.get_delta_weight().detach().double())
     energy = (s ** 2).cumsum(0) / (s ** 2).sum()       # share of ||dW||_F^2 in the top 1, 2, ... directions
     k90[name] = int((energy < 0.9).sum()) + 1
-assert len(k90) == 12 and nb08.check_3(k90, model)
-assert not nb08.check_3({name: k - 1 for name, k in k90.items()}, model)   # one direction short: rejected
+assert len(k90) == 12 and nb10.check_3(k90, model)
+assert not nb10.check_3({name: k - 1 for name, k in k90.items()}, model)   # one direction short: rejected
 rows = [{"block": next(int(part) for part in name.split(".") if part.isdigit()), "layer": name.split(".")[-1],
          "k90": k} for name, k in k90.items()]
 table = pd.DataFrame(rows).pivot(index="block", columns="layer", values="k90")
@@ -69,6 +69,6 @@ for epochs in (config["epochs"], 2 * config["epochs"]):
     results[epochs] = amplification(layer.base_layer.weight, layer.get_delta_weight())
 short, long = results[config["epochs"]], results[2 * config["epochs"]]
 assert long["delta_norm"] > short["delta_norm"] and long["factor"] > short["factor"]
-assert nb08.check_4(short, long, norm_grows=True, factor_grows=True)
+assert nb10.check_4(short, long, norm_grows=True, factor_grows=True)
 print(f"4. {config['epochs']} -> {2 * config['epochs']} epochs: ||dW|| {short['delta_norm']:.3f} -> "
       f"{long['delta_norm']:.3f}, factor {short['factor']:.2f} -> {long['factor']:.2f}")

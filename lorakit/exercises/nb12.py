@@ -1,4 +1,4 @@
-"""Checkers for the exercises of notebook 09 (LoRA on a chat LLM). Each returns a `Verdict`.
+"""Checkers for the exercises of lesson 12 (LoRA on a chat LLM). Each returns a `Verdict`.
 
 Exercises 1 and 4 are experiments: their checkers check what can be checked (a new wording; the prompt
 lengths of your shots), not the accuracies you measured, which depend on your runs.

@@ -1,6 +1,6 @@
-"""Solutions to the exercises of notebooks/05_sentiment_lora.ipynb.
+"""Solutions to the exercises of notebooks/05_sentiment.ipynb.
 
-Run from the repository root: python solutions/05_sentiment_lora.py (every answer is checked by an assert).
+Run from the repository root: python solutions/05_sentiment.py (every answer is checked by an assert).
 Exercises 1-3 need no training; exercise 4 trains twice (seconds with LORAKIT_FAST=1, minutes without).
 """
 import math

@@ -1,6 +1,6 @@
-"""Solutions to the exercises of notebooks/10_lora_variants.ipynb.
+"""Solutions to the exercises of notebooks/16_variants.ipynb.
 
-Run from the repository root: python solutions/10_lora_variants.py (every answer is checked by an assert).
+Run from the repository root: python solutions/16_variants.py (every answer is checked by an assert).
 Exercises 1, 2 and 4 take seconds; exercise 3 trains two sentiment runs (seconds with LORAKIT_FAST=1,
 minutes without).
 """
@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from lorakit import quant
 from lorakit.config import TrainConfig
-from lorakit.exercises import nb10
+from lorakit.exercises import nb16
 from lorakit.fast import pick
 from lorakit.lora import apply_lora, count_parameters
 from lorakit.models import load_task_model
@@ -26,7 +26,7 @@ for blocksize in (32, 128):
         measured = quant.bits_per_parameter(blocksize * 256 * 64, blocksize=blocksize, double_quant=double)
         assert abs(measured - by_hand) < 1e-3, (blocksize, double, measured, by_hand)
         bits[(blocksize, double)] = by_hand
-assert nb10.check_1(bits)
+assert nb16.check_1(bits)
 print("1.", {k: round(v, 4) for k, v in bits.items()})
 
 # Exercise 2. DoRA adds a magnitude vector of d_out = 384 numbers to each of the 12 adapted layers.
@@ -37,12 +37,12 @@ for use_dora in (False, True):
                        modules_to_save=["classifier"], use_dora=use_dora)
     counts[use_dora] = count_parameters(model)[0]
 extra = counts[True] - counts[False]
-assert extra == 12 * 384 and nb10.check_2(extra)
+assert extra == 12 * 384 and nb16.check_2(extra)
 print(f"2. LoRA {counts[False]:,}, DoRA {counts[True]:,}: {extra:,} more (12 layers x 384)")
 
 # Exercise 3. alpha / 64 = 16 / sqrt(64) = 2, so alpha = 128. The two runs compute the same thing
 # (scaling 2 for both), so with the same seed they give the same result.
-assert nb10.check_3(128)
+assert nb16.check_3(128)
 config = TrainConfig(task="sentiment", epochs=1, max_train_examples=pick(full=500, fast=16),
                      max_eval_examples=pick(full=200, fast=8), r=64, seed=0)
 plain = train(replace(config, lora_alpha=128), progress=False)
@@ -57,5 +57,5 @@ query = encoder.bert.encoder.layer[0].attention.self.query.weight.detach()
 errors = {r: pissa_nf4_error(query, r) for r in (1, 8, 32, 128)}
 assert all(errors[a] > errors[b] for a, b in [(1, 8), (8, 32), (32, 128)])
 assert pissa_nf4_error(query, 384) < 1e-5
-assert nb10.check_4(errors)
+assert nb16.check_4(errors)
 print("4.", {r: round(e, 4) for r, e in errors.items()})

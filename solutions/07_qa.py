@@ -1,6 +1,6 @@
-"""Solutions to the exercises of notebooks/06_qa_lora.ipynb.
+"""Solutions to the exercises of notebooks/07_qa.ipynb.
 
-Run from the repository root: python solutions/06_qa_lora.py (every answer is checked by an assert).
+Run from the repository root: python solutions/07_qa.py (every answer is checked by an assert).
 No exercise needs a trained model: they check scoring, windows, the span search and parameter counts.
 """
 import math
@@ -10,7 +10,7 @@ import datasets
 import numpy as np
 
 from lorakit.data import load_task_data
-from lorakit.exercises import nb06
+from lorakit.exercises import nb07
 from lorakit.fast import pick
 from lorakit.models import load_tokenizer
 from lorakit.tasks import best_span, get_task, squad_normalize
@@ -45,7 +45,7 @@ data = datasets.Dataset.from_dict({"answers": [{"text": golds, "answer_start": [
 m = qa.metrics(data, [p for p, _ in questions])
 assert math.isclose(m["exact_match"], 100 * np.mean(em_by_hand))
 assert math.isclose(m["f1"], 100 * np.mean(f1_by_hand))
-assert nb06.check_1(questions, 100 * np.mean(em_by_hand), 100 * np.mean(f1_by_hand))
+assert nb07.check_1(questions, 100 * np.mean(em_by_hand), 100 * np.mean(f1_by_hand))
 print(f"1. EM {m['exact_match']:.1f}, F1 {m['f1']:.1f}: as QaTask.metrics")
 
 # Exercise 2. A window holds max_length tokens: [CLS] question [SEP] context [SEP], so c = max_length - q - 3
@@ -67,7 +67,7 @@ for max_length, doc_stride in [(64, 16), (64, 0), (48, 8), (80, 30), (128, 64), 
     features = get_task("qa", doc_stride=doc_stride, max_length=max_length).encode(example, tokenizer)
     assert len(features) == n_windows(n, q, max_length, doc_stride), (max_length, doc_stride)
     checked.append((max_length, doc_stride, len(features)))
-assert nb06.check_2(n_windows)
+assert nb07.check_2(n_windows)
 print(f"2. q = {q}, n = {n} tokens; (max_length, doc_stride, windows):", checked)
 
 # Exercise 3. The n-best search, returning every valid candidate sorted by score.
@@ -97,7 +97,7 @@ for trial in range(200):
         assert math.isclose(score, ref.score) and (offsets[s][0], offsets[e][1]) == (ref.start_char, ref.end_char)
         if max_len == 1:
             assert all(s == e for _, s, e in spans)           # only one-token answers are left
-assert nb06.check_3(n_best_spans)
+assert nb07.check_3(n_best_spans)
 print("3. n-best search == best_span on 200 random windows; max_answer_length=1 keeps one-token spans only")
 
 # Exercise 4. Without windows the model would see only the first window of each context: answers beyond it
@@ -110,7 +110,7 @@ for index, start in zip(features["example_index"], features["start_positions"]):
 lost = sum(start == 0 for start in first.values())
 reachable = {index for index, start in zip(features["example_index"], features["start_positions"]) if start}
 assert len(first) == len(validation) and 0 < lost < len(validation) and len(reachable) == len(validation)
-assert nb06.check_4(lost, validation)
+assert nb07.check_4(lost, validation)
 print(f"4. max_length=64: {lost} of {len(validation)} answers lie beyond the first window "
       f"({lost / len(validation):.0%}); with all windows every answer is whole in some window")
 
@@ -122,6 +122,6 @@ print(f"4. max_length=64: {lost} of {len(validation)} answers lie beyond the fir
 per_layer_all_linear = 8 * (4 * (384 + 384) + 2 * (384 + 1536))
 rank = per_layer_all_linear // (2 * (384 + 384))
 assert rank * 2 * (384 + 384) == per_layer_all_linear
-assert nb06.trainable_params(("query", "value"), rank) == nb06.trainable_params("all-linear", 8) == 332_546
-assert nb06.check_5(rank)
+assert nb07.trainable_params(("query", "value"), rank) == nb07.trainable_params("all-linear", 8) == 332_546
+assert nb07.check_5(rank)
 print(f"5. query and value at rank {rank} train as many weights as all-linear at rank 8: 332,546")

@@ -1,0 +1,55 @@
+"""The exercise checkers of lesson 05: each accepts the solution's answer and rejects wrong ones.
+
+The answers are the ones solutions/05_*.py computes (that script also asserts that the checkers accept them).
+"""
+import numpy as np
+import pytest
+import torch
+
+from lorakit.exercises import nb05
+from lorakit.tasks import NER_TAGS
+
+
+TAG = {name: i for i, name in enumerate(NER_TAGS)}
+
+
+def test_05_1_softmax_sigmoid_tanh():
+    z = torch.randn(1000, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 3
+    d = z[:, 1] - z[:, 0]
+    share = (torch.tanh(d) < 0).double().mean().item()
+    assert nb05.check_1(z, torch.softmax(z, dim=-1)[:, 1], share, (torch.tanh(d / 2) + 1) / 2)
+    assert not nb05.check_1(z, torch.softmax(z, dim=-1)[:, 0], share, (torch.tanh(d / 2) + 1) / 2)
+    assert not nb05.check_1(z, torch.sigmoid(d), 1 - share + 0.1, (torch.tanh(d / 2) + 1) / 2)
+    assert not nb05.check_1(z, torch.sigmoid(d), share, torch.tanh(d))
+    assert not nb05.check_1(z[:10], torch.sigmoid(d[:10]), share, (torch.tanh(d[:10] / 2) + 1) / 2)
+
+
+@pytest.mark.parametrize("matrix", [[[40, 10], [30, 20]], [[95, 0], [5, 0]]])
+def test_05_2_accuracy_and_macro_f1(matrix):
+    (tn, fp), (fn, tp) = matrix
+    accuracy = (tn + tp) / (tn + fp + fn + tp)
+    macro = (2 * tp / (2 * tp + fp + fn) + 2 * tn / (2 * tn + fn + fp)) / 2
+    assert nb05.check_2(matrix, accuracy, macro)
+    assert not nb05.check_2(matrix, accuracy, accuracy)               # macro-F1 is not the accuracy here
+    assert not nb05.check_2(matrix, tp / (tp + fn + 1e-9), macro)
+
+
+def test_05_3_training_state():
+    def mib(trainable, total):
+        return 4 * (total + 3 * trainable) / 2**20
+    big = 110_000_000
+    minilm = {m: mib(*nb05.counts(m)) for m in ("full", "lora", "head")}
+    large = {"full": mib(big, big), "lora": mib(0.003 * big, big), "head": mib(2 * 768 + 2, big)}
+    assert nb05.check_3(minilm, large, {"lora", "head"})
+    weights_only = {m: 4 * nb05.counts(m)[1] / 2**20 for m in minilm}       # gradients and moments forgotten
+    assert not nb05.check_3(weights_only, large, {"lora", "head"})
+    v = nb05.check_3({m: x * 2**20 / 1e6 for m, x in minilm.items()}, large, {"lora", "head"})
+    assert not v and "MB" in str(v)
+    assert not nb05.check_3(minilm, large, {"full"})
+
+
+def test_05_4_one_learning_rate():
+    assert nb05.check_4({1e-3: 0.93, 5e-5: 0.06}, one_lr_is_fair=False)
+    assert not nb05.check_4({1e-3: 0.93, 5e-5: 0.06}, one_lr_is_fair=True)
+    assert not nb05.check_4({1e-3: 0.93, 5e-5: 0.5}, one_lr_is_fair=False)
+    assert not nb05.check_4({1e-3: 0.93}, one_lr_is_fair=False)
