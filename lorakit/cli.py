@@ -27,8 +27,11 @@ class OneLineParser(argparse.ArgumentParser):
 
 def int_list(text, what, check):
     """Comma-separated distinct integers, each passing `check`; errors name `what` ("ranks")."""
+    items = [v.strip() for v in text.split(",")]
+    if "" in items and any(items):
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got an empty item in {text!r}")
     try:
-        values = [int(v) for v in text.split(",") if v.strip()]
+        values = [int(v) for v in items if v]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, e.g. 1,2,4,8, got {text!r}") from None
     if not values:
@@ -64,6 +67,23 @@ ASK_HELP = ("a chat run only: the file is in this task's own format, its rows ar
             "model and the replies parsed back and scored like that task's models (e.g. sentiment)")
 
 
+def minutes(text):
+    """A positive number of minutes."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of minutes, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of minutes, got {text!r}")
+    return value
+
+
+def add_time_options(p):
+    p.add_argument("--max-minutes", type=minutes, help="stop after about M minutes, keeping the rows "
+                   "done (said on the screen); a chat model takes seconds a row on a CPU")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def build_parser():
     """The parser of every command; the training options come from TrainConfig's fields."""
     from .config import add_options
@@ -84,6 +104,8 @@ def build_parser():
     p.add_argument("--baselines", type=baseline_list, default=[], help="full, head or full,head")
     p.add_argument("--out", required=True, help="folder for results.csv and the plot")
     p.add_argument("--save-runs", action="store_true", help="also save each run under OUT/runs/")
+    p.add_argument("--max-minutes", type=minutes, help="the whole sweep within about M minutes: each run "
+                   "trains within its share of the time left; runs that no longer fit are skipped")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
     p = sub.add_parser("predict", help="write predictions for a file")
@@ -91,11 +113,13 @@ def build_parser():
     p.add_argument("--input", required=True)
     p.add_argument("--output", required=True)
     p.add_argument("--task", help=ASK_HELP)
+    add_time_options(p)
 
     p = sub.add_parser("evaluate", help="print metrics of a trained run on a labelled file")
     p.add_argument("--model-dir", required=True)
     p.add_argument("--data", required=True)
     p.add_argument("--task", help=ASK_HELP)
+    add_time_options(p)
     for p in sub.choices.values():  # SUPPRESS: `lorakit --debug train` keeps the top-level value
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     return parser
@@ -126,7 +150,7 @@ def cmd_sweep(args):
     check_sweep_out(args.out)
     config = config_from_args(args)
     table = run_sweep(args.task, args.ranks, args.seeds, args.baselines, args.out, base_config=config,
-                      progress=not args.quiet, save_runs=args.save_runs)
+                      progress=not args.quiet, save_runs=args.save_runs, max_minutes=args.max_minutes)
     metric = config.make_task().main_metric
     plot = Path(args.out) / f"rank_vs_{metric}.png"
     plot_rank_sweep(table, metric, title=f"{args.task}: LoRA rank vs {metric}", path=plot)
@@ -167,21 +191,31 @@ def check_output_file(output, input, model_dir):
     check_can_write(output, "--output")
 
 
+def predicted_rows(args, model, tokenizer, task, dataset):
+    """(the rows done, their predictions) within --max-minutes; says so when rows were left out."""
+    from .inference import predict_in_time
+    predictions = predict_in_time(model, tokenizer, task, dataset, args.max_minutes, progress=not args.quiet)
+    if len(predictions) < len(dataset):
+        print(f"--max-minutes {args.max_minutes:g}: stopped after {len(predictions)} of {len(dataset)} rows; "
+              f"the results below are for those rows", file=sys.stderr)
+    return dataset.select(range(len(predictions))), predictions
+
+
 def cmd_predict(args):
-    from .inference import predict
     check_output_file(args.output, args.input, args.model_dir)
     model, tokenizer, task, dataset = load_run_and_data(args.model_dir, args.input, args.task)
-    predictions = predict(model, tokenizer, task, dataset)
-    task.write_predictions(dataset, predictions, args.output)
+    rows, predictions = predicted_rows(args, model, tokenizer, task, dataset)
+    task.write_predictions(rows, predictions, args.output)
     print(f"wrote {len(predictions)} predictions to {args.output}")
 
 
 def cmd_evaluate(args):
-    from .inference import evaluate
     model, tokenizer, task, dataset = load_run_and_data(args.model_dir, args.data, args.task)
     if task.label_column not in dataset.column_names:
         raise DataError(f"{args.data}: has no gold {task.label_column!r} to evaluate against")
-    _, metrics = evaluate(model, tokenizer, task, dataset)
+    rows, predictions = predicted_rows(args, model, tokenizer, task, dataset)
+    metrics = {**task.metrics(rows, predictions), **task.model_metrics(model, tokenizer),
+               "rows": len(rows), "rows_in_file": len(dataset)}
     print(json.dumps(metrics, indent=2))
 
 

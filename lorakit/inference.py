@@ -10,6 +10,7 @@ Example (a run that `lorakit train` saved):
     ['positive', 'negative']
 """
 import contextlib
+import time
 
 import torch
 from torch.utils.data import DataLoader
@@ -70,6 +71,33 @@ def predict(model, tokenizer, task, dataset, batch_size=64, **kwargs):
     features = task.encode(dataset, tokenizer, train=False)
     outputs = predict_outputs(model, features, task, tokenizer, batch_size, **kwargs)
     return task.postprocess(dataset, features, outputs)
+
+
+def predict_in_time(model, tokenizer, task, dataset, max_minutes=None, chunk=64, progress=True,
+                    clock=time.perf_counter):
+    """Predictions for `dataset` chunk by chunk, with a progress bar that shows the time left;
+    with `max_minutes`, only for the first rows that fit: after the first chunk, it stops before a
+    chunk that would end past the limit at the pace of the slowest chunk so far. Returns one prediction per row done,
+    in order (as many as the dataset has rows when all fit).
+
+    Example (a chat run asked 800 sentences; about 10 minutes on a 2-core CPU):
+        >>> predictions = predict_in_time(model, tokenizer, task, sentences, max_minutes=2)  # doctest: +SKIP
+        >>> len(predictions)  # doctest: +SKIP
+        192
+    """
+    from tqdm.auto import tqdm
+    task = model_task(model, task)
+    started, slowest, predictions = clock(), 0.0, []
+    with tqdm(total=len(dataset), unit="row", desc="predict", disable=not progress) as bar:
+        for start in range(0, len(dataset), chunk):
+            if max_minutes and predictions and clock() - started + slowest > 60 * max_minutes:
+                break
+            began = clock()
+            rows = dataset.select(range(start, min(start + chunk, len(dataset))))
+            predictions += predict(model, tokenizer, task, rows)
+            slowest = max(slowest, clock() - began)
+            bar.update(len(rows))
+    return predictions
 
 
 def evaluate(model, tokenizer, task, dataset, batch_size=64, **kwargs):

@@ -9,6 +9,7 @@ Example (a small sweep; minutes on a laptop CPU):
     >>> table[["method", "rank", "accuracy", "trainable_params"]]  # doctest: +SKIP
 """
 import io
+import time
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -147,7 +148,9 @@ def run_one(config, test_set, save_to=None):
     With `save_to`, the trained run is also saved there (adapter, head and metrics).
     """
     result = train(config, progress=False)
+    scoring_started = time.perf_counter()
     _, scores = evaluate(result.model, result.tokenizer, result.task, test_set)  # the run's own task
+    score_seconds = time.perf_counter() - scoring_started
     if save_to is not None:
         save_run(result, save_to, overwrite=True)
     main, m = result.task.main_metric, result.metrics
@@ -155,7 +158,7 @@ def run_one(config, test_set, save_to=None):
             "rank": config.r if config.method == "lora" else 0, "seed": config.seed,
             **scalar_metrics(scores), f"val_{main}": m[main], "trainable_params": m["trainable_params"],
             "train_seconds": m["train_seconds"], "peak_memory_mb": m["peak_memory_mb"],
-            "epochs_run": m["epochs_run"]}
+            "epochs_run": m["epochs_run"], "steps_run": m["steps_run"], "score_seconds": round(score_seconds, 2)}
 
 
 def run_folder(out, method, rank, seed):
@@ -168,12 +171,14 @@ def run_folder(out, method, rank, seed):
 
 
 def run_sweep(task, ranks, seeds=(0,), baselines=(), out="runs/sweep", base_config=None,
-              progress=True, save_runs=False):
+              progress=True, save_runs=False, max_minutes=None, clock=time.perf_counter):
     """Run every planned (method, rank, seed) not yet in `out/results.csv`; return the whole table.
 
     `base_config` (a TrainConfig) sets the options shared by all runs (epochs, lr, data, model...);
     lr and epochs left at None take each method's defaults. With `save_runs`, each run is also
     saved in `run_folder(out, method, rank, seed)`, so its adapter can be studied afterwards.
+    With `max_minutes`, the sweep ends within about that many minutes of `clock` (seconds): see
+    `run_minutes`; the runs that no longer fit are skipped (a later call can finish them).
     """
     from tqdm.auto import tqdm
     base = replace(base_config or TrainConfig(), task=task)
@@ -186,13 +191,38 @@ def run_sweep(task, ranks, seeds=(0,), baselines=(), out="runs/sweep", base_conf
     todo = [run for run in planned_runs(ranks, seeds, baselines) if run not in done]
     test_set = load_test_split(base)
     bar = tqdm(todo, desc=f"sweep {task}", disable=not progress or not todo)
-    for method, rank, seed in bar:
+    started, scoring = clock(), 0.0
+    for i, (method, rank, seed) in enumerate(bar):
         interrupts.check()
         bar.set_postfix(method=method, rank=rank, seed=seed)
         config = replace(base, method=method, r=rank or base.r, seed=seed)
+        if max_minutes:
+            share = run_minutes(max_minutes - (clock() - started) / 60, len(todo) - i, scoring / 60)
+            if share is None:
+                bar.write(f"--max-minutes {max_minutes:g}: no time left for the last {len(todo) - i} of "
+                          f"{len(todo)} runs; run the sweep again to add them")
+                break
+            config = replace(config, max_train_minutes=share)
         row = run_one(config, test_set, run_folder(out, method, rank, seed) if save_runs else None)
+        scoring = max(scoring, row.get("score_seconds", 0.0))
         table = append_row(path, table, row)
     return table
+
+
+MIN_RUN_MINUTES = 0.25   # a run with less than 15 s cannot time its first steps: skipped instead
+
+
+def run_minutes(minutes_left, runs_left, scoring_minutes):
+    """The training limit of the next run: an equal share of the minutes left, less the time the
+    slowest test scoring took so far; None when that leaves less than MIN_RUN_MINUTES.
+
+    >>> run_minutes(10, 4, 0.5)          # 2.5 minutes each, 0.5 of them to score on the test split
+    2.0
+    >>> run_minutes(1, 4, 0.1) is None   # 15 s each, 6 s to score: too little to train
+    True
+    """
+    share = minutes_left / runs_left - scoring_minutes
+    return share if share >= MIN_RUN_MINUTES else None
 
 
 def load_test_split(config):

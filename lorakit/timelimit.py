@@ -1,19 +1,27 @@
-"""A time limit on training (`--max-train-minutes`): measure the speed, then train on what fits.
+"""A deadline on a training job (`--max-train-minutes`): stop training so that the job ends in time.
 
 The chat task's default pass over its data took 13 minutes on a 2-core Xeon that computes bf16
-natively, and would take about 23 on a 2-core AMD EPYC that must stay in fp32 (3.0 s a step over
-the first 46 of its 455 steps). A run with a limit times its first steps, predicts the seconds of every step still planned
-from its padded tokens (batches grouped by length differ several-fold), and keeps the longest prefix
-of the plan that ends within the limit. The learning-rate schedule is re-planned to reach 0 at that
-step, so a run cut short still ends its decay (a run stopped mid-schedule ends at a high rate).
+natively, and would take about 23 on a 2-core AMD EPYC that must stay in fp32; a laptop slows down
+when another program starts. So a run with a limit does not plan once: after every step it
+re-estimates its speed from its recent steps (seconds per padded token: batches grouped by length
+differ several-fold), predicts the seconds of every step still planned and of the validations
+still to come (timed on a sample before training, then measured), and trains the longest prefix
+of the plan that ends the whole job (training, validation, saving) within the limit. The
+learning-rate schedule follows that end, so a run cut short still ends its decay at 0.
 
 Which batches are trained then depends on the machine's speed: the plan and the steps run are
-recorded (`metrics.json`: "steps_planned", "steps_run"), and `--max-train-minutes 0` trains them all.
+recorded (`metrics.json`: "steps_planned", "steps_run", "stopped_by_deadline"), and
+`--max-train-minutes 0` trains them all.
 """
+import bisect
+import itertools
+import math
+
 import torch
 
-WARM_UP_STEPS = 3    # not timed: the first steps allocate and warm caches
-TIMED_STEPS = 20     # timed to measure seconds per token; the limit acts only after them
+WARM_UP_STEPS = 3    # the first steps allocate and warm caches: left out of the speed once past them
+RECENT_STEPS = 10    # the speed is the one of the last 10 steps: it follows a machine that slows down
+SAVE_SECONDS = 5.0   # kept for what follows training: restoring the best weights and saving the run
 
 
 def step_costs(batches, lengths, processes):
@@ -27,45 +35,64 @@ def step_costs(batches, lengths, processes):
     return [max(padded[i:i + processes]) for i in range(0, len(padded), processes)]
 
 
-def steps_that_fit(seconds_left, costs, seconds_per_token):
-    """How many of the steps `costs` (padded tokens, in order) end within `seconds_left`.
+class Deadline:
+    """Decides after every step how many of the planned steps a job with `minutes` can train.
 
-    >>> steps_that_fit(10.0, [4, 4, 4], seconds_per_token=1.0)
-    2
-    """
-    spent, fitting = 0.0, 0
-    for cost in costs:
-        spent += cost * seconds_per_token
-        if spent > seconds_left:
-            break
-        fitting += 1
-    return fitting
+    `costs` are the padded tokens of every planned step, in order (all epochs, `steps_per_epoch`
+    each), `started` the clock when the job began, `validation` the seconds one validation is
+    expected to take (`validated` replaces it with each measured one), `training_from` the clock
+    when training begins (default: `started`). Call `after_step` after each step with its 1-based
+    number and the clock: it returns the number of steps to train in all (at most the plan), so
+    that the steps left (at the speed of the recent steps; the warm-up steps count only until
+    there are others) and the validations left (one at the end of each epoch, and one after a cut)
+    end the job within the limit, less SAVE_SECONDS.
 
-
-class TimeLimit:
-    """Decides, once, how many of the planned steps a run with a limit of `minutes` trains.
-
-    `costs` are the padded tokens of every planned step, in order (all epochs), `started` the clock
-    before the first. Call `after_step` after each step with its 1-based number and the clock; it
-    returns None, except after the last timed step, where it returns the number of steps to train
-    in all (at most the plan).
-
-    >>> limit = TimeLimit(minutes=0.125, costs=[10] * 100, started=0.0)   # 7.5 seconds
-    >>> [limit.after_step(step, now=0.125 * step) for step in range(1, 24)][-1]   # 1/80 s a token
-    60
+    >>> deadline = Deadline(minutes=0.5, costs=[10] * 100, steps_per_epoch=100, started=0.0)
+    >>> deadline.after_step(1, now=2.0)      # the first step, slow: a pessimistic first plan
+    12
+    >>> [deadline.after_step(step, now=1.5 + step * 0.5) for step in range(2, 10)][-1]   # 1/20 s a token
+    47
+    >>> deadline.after_step(10, now=8.0)     # the machine slows down: that step took 2 s
+    33
+    >>> deadline.validated(10.0)             # a validation takes 10 s: fewer steps fit
+    >>> deadline.after_step(11, now=10.0)
+    16
     """
 
-    def __init__(self, minutes, costs, started):
-        self.seconds, self.costs, self.started, self.timed_from = 60 * minutes, costs, started, None
+    def __init__(self, minutes, costs, steps_per_epoch, started, validation=0.0, training_from=None):
+        self.seconds, self.started, self.validation = 60 * minutes, started, validation
+        self.per_epoch = steps_per_epoch
+        self.total_cost = [0, *itertools.accumulate(costs)]   # tokens of the first k steps
+        self.clock = {0: started if training_from is None else training_from}   # step -> the clock after it
+        self.planned = len(costs)
+
+    def validated(self, seconds):
+        """A validation was measured: later predictions use its time."""
+        self.validation = seconds
 
     def after_step(self, step, now):
-        if step == WARM_UP_STEPS:
-            self.timed_from = now
-        if step != WARM_UP_STEPS + TIMED_STEPS or step >= len(self.costs):
-            return None
-        seconds_per_token = (now - self.timed_from) / sum(self.costs[WARM_UP_STEPS:step])
-        left = self.seconds - (now - self.started)
-        return step + steps_that_fit(left, self.costs[step:], seconds_per_token)
+        self.clock[step] = now
+        first = max(WARM_UP_STEPS if step > WARM_UP_STEPS else 0, step - RECENT_STEPS)
+        tokens = self.total_cost[step] - self.total_cost[first]
+        rate = (now - self.clock[first]) / max(tokens, 1)       # seconds per token, recently
+        left = self.seconds - SAVE_SECONDS - (now - self.started)
+        fits = self.last_step_in_time(step, left, rate)
+        # Shrink at once; grow back (the machine sped up) only by a margin, so that the plan's end,
+        # and the learning rate's with it, does not flicker by a step from one estimate to the next.
+        if fits < self.planned or fits > self.planned + max(2, self.planned // 20):
+            self.planned = fits
+        return self.planned
+
+    def last_step_in_time(self, step, left, rate):
+        """The last step k >= `step` whose training and validations fit in `left` seconds."""
+        epoch = math.ceil(step / self.per_epoch)
+
+        def needs(k):         # seconds from now to the end of the job if training ends at step k
+            validations = math.ceil(k / self.per_epoch) - epoch + 1
+            return (self.total_cost[k] - self.total_cost[step]) * rate + validations * self.validation
+
+        steps = range(step, len(self.total_cost))
+        return step + bisect.bisect_right(steps, left, key=needs) - 1 if needs(step) <= left else step
 
 
 class LinearSchedule:

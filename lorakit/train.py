@@ -20,6 +20,7 @@ Example (the bundled model and data; about a minute on a laptop CPU in fast mode
     >>> result = train(TrainConfig(task="sentiment", epochs=1, max_train_examples=64))  # doctest: +SKIP
     >>> result.metrics["accuracy"]  # doctest: +SKIP
 """
+import functools
 import math
 import time
 from contextlib import contextmanager
@@ -39,7 +40,7 @@ from .lora import apply_lora, count_parameters, loraplus_param_groups, rescaled,
 from .measure import PeakMemory
 from .models import default_target_modules, load_task_model, load_tokenizer
 from .tasks import get_task
-from .timelimit import LinearSchedule, TimeLimit, agreed, step_costs
+from .timelimit import Deadline, LinearSchedule, agreed, step_costs
 
 
 @dataclass
@@ -72,6 +73,8 @@ class Run:
     costs: list = None        # padded tokens of each planned optimizer step, all epochs (`step_costs`)
     stop_at: int = 0          # optimizer steps to train in all: the plan, or fewer under a time limit
     steps_run: int = 0
+    deadline: Deadline = None  # with --max-train-minutes: decides stop_at after every step
+    clock: object = time.perf_counter
 
 
 def seed_everything(seed):
@@ -190,11 +193,20 @@ def run_name(config):
     return f"{config.task}-{config.method}-r{config.r}-seed{config.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def train(config: TrainConfig, progress=True) -> TrainResult:
-    """Fine-tune as `config` says and return the model with the best validation score restored."""
+def train(config: TrainConfig, progress=True, clock=time.perf_counter) -> TrainResult:
+    """Fine-tune as `config` says and return the model with the best validation score restored.
+
+    With `config.max_train_minutes`, the whole call ends within about that many minutes of `clock`
+    (seconds; tests pass their own), training fewer steps where needed (`lorakit.timelimit`)."""
     from tqdm.auto import tqdm
     config = config.resolved()
+    job_started = clock()
     run = set_up(config)
+    run.clock = clock
+    if config.max_train_minutes and run.loader:
+        validation = sample_validation_seconds(run)
+        run.deadline = Deadline(config.max_train_minutes, run.costs, len(run.costs) // config.epochs,
+                                job_started, validation, training_from=clock())
     trainable, total = count_parameters(run.model)
     bar = tqdm(total=run.stop_at, desc=f"{config.task} {config.method}",
                disable=not (progress and run.accelerator.is_local_main_process))
@@ -202,7 +214,7 @@ def train(config: TrainConfig, progress=True) -> TrainResult:
     if config.report_to:
         hparams = {k: v for k, v in config_dict(config).items() if isinstance(v, (int, float, str, bool))}
         run.accelerator.init_trackers(name, config=hparams)
-    started = time.perf_counter()
+    started = clock()
     with PeakMemory(run.accelerator.device.type) as peak, training_attention_of(run):
         history, best_scores, best_state = fit(run, bar) if run.loader else prompted(run)
     bar.close()
@@ -217,8 +229,9 @@ def train(config: TrainConfig, progress=True) -> TrainResult:
     metrics = {**best_scores, "best_epoch": max(history, key=lambda h: h[main])["epoch"],
                "epochs_run": len(history), "trainable_params": trainable, "total_params": total,
                "trainable_percent": 100 * trainable / total,
-               "train_seconds": round(time.perf_counter() - started, 2),
+               "train_seconds": round(clock() - started, 2),
                "steps_planned": len(run.costs or []), "steps_run": run.steps_run,
+               "stopped_by_deadline": bool(run.deadline) and run.steps_run == run.stop_at < len(run.costs),
                "peak_memory_mb": round(peak.mb, 1), "device": run.accelerator.device.type,
                "precision": run.precision,
                "processes": run.accelerator.num_processes, "history": history}
@@ -254,11 +267,12 @@ def fit(run, bar):
     """Epochs with early stopping: returns (history, best validation scores, best trainable weights)."""
     main = run.task.main_metric
     history, best, best_state, waited = [], -math.inf, None, 0
-    minutes = run.config.max_train_minutes
-    limit = TimeLimit(minutes, run.costs, time.perf_counter()) if minutes else None
     for epoch in range(1, run.config.epochs + 1):
-        loss = train_epoch(run, bar, epoch, limit)
+        loss = train_epoch(run, bar, epoch)
+        validation_started = run.clock()
         scores = validate(run)
+        if run.deadline:
+            run.deadline.validated(run.clock() - validation_started)
         history.append({"epoch": epoch, "train_loss": loss, **scalar_metrics(scores)})
         run.accelerator.log({f"validation/{k}": v for k, v in scalar_metrics(scores).items()},
                             step=run.steps_run)
@@ -277,7 +291,7 @@ def fit(run, bar):
     return history, best_scores, best_state
 
 
-def train_epoch(run, bar, epoch, limit=None):
+def train_epoch(run, bar, epoch):
     """One pass over the training data (or up to `run.stop_at`, the steps a time limit leaves);
     returns the mean loss."""
     run.model.train()
@@ -300,26 +314,48 @@ def train_epoch(run, bar, epoch, limit=None):
                             step=run.steps_run)
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.4f}")
-        planned = limit.after_step(run.steps_run, time.perf_counter()) if limit else None
+        planned = run.deadline.after_step(run.steps_run, run.clock()) if run.deadline else None
         if planned is not None:         # at the same step in every process: they agree on rank 0's plan
-            cut_plan(run, agreed(planned, run.accelerator), bar)
+            replan(run, agreed(planned, run.accelerator), bar)
         if run.steps_run >= run.stop_at:
             break
     return total / step
 
 
-def cut_plan(run, steps, bar):
-    """Train `steps` optimizer steps in all, when fewer than planned, the learning rate decaying to
-    0 at the last."""
-    if steps >= run.stop_at:
+def replan(run, steps, bar):
+    """Train `steps` optimizer steps in all (at most the plan), the learning rate decaying to 0 at
+    the last; says so when the deadline first cuts the plan."""
+    steps = min(steps, len(run.costs))
+    if steps == run.stop_at:
         return
-    if run.accelerator.is_local_main_process and not bar.disable:
-        bar.write(f"--max-train-minutes {run.config.max_train_minutes:g}: {steps} of the {run.stop_at} "
-                  f"planned steps fit at this machine's speed; training those (the learning rate "
-                  f"now decays to 0 at step {steps}; --max-train-minutes 0 trains them all)")
+    if run.stop_at == len(run.costs) and run.accelerator.is_local_main_process and not bar.disable:
+        bar.write(f"--max-train-minutes {run.config.max_train_minutes:g}: about {steps} of the {len(run.costs)} "
+                  f"planned steps fit at this machine's speed (re-estimated as it goes; the learning "
+                  f"rate decays to 0 at the last step; --max-train-minutes 0 trains them all)")
     run.schedule.total = steps * run.accelerator.num_processes
     run.stop_at = steps
     bar.total = steps
+
+
+def sample_validation_seconds(run, sample=64, batch_size=64):
+    """Seconds one validation is expected to take (the deadline's first guess): `sample` validation
+    examples spread over the set, predicted now in one batch (after two untimed ones: the first
+    call pays one-time costs) and timed, scaled by padded tokens to the whole set's batches
+    (`predict_outputs` batches it shortest first)."""
+    features = run.eval_features
+    lengths = [len(ids) for ids in features["input_ids"]]
+    ordered = sorted(lengths)
+    padded = sum(len(ordered[i:i + batch_size]) * ordered[i:i + batch_size][-1]
+                 for i in range(0, len(ordered), batch_size))
+    n = min(sample, len(lengths))
+    picked = sorted({round(i * (len(lengths) - 1) / max(n - 1, 1)) for i in range(n)})
+    model = run.accelerator.unwrap_model(run.model)
+    predict = functools.partial(predict_outputs, model, task=run.task, tokenizer=run.tokenizer,
+                                device=run.accelerator.device, autocast=run.accelerator.autocast)
+    predict(features.select(picked[:2]))
+    started = run.clock()
+    predict(features.select(picked), batch_size=batch_size)
+    return (run.clock() - started) * padded / (len(picked) * max(lengths[i] for i in picked))
 
 
 def validate(run):

@@ -187,29 +187,37 @@ def test_baseline_methods_round_trip(method, tmp_path, capsys):
     assert reported["accuracy"] == pytest.approx(metrics["accuracy"])  # the model saved is the one scored
 
 
-def test_two_processes_on_cpu(tmp_path):
-    """Under torchrun with 2 processes on a CPU, training runs in both, only rank 0 writes, the
-    learning rate follows the schedule of the whole run (accelerate steps it once per process), and
-    a time limit stops both processes at rank 0's step."""
-    pytest.importorskip("tensorboard")
+def torchrun_train(tmp_path, name, *options):
+    """`lorakit train` on the sentiment task under torchrun with 2 processes: (metrics, stdout, rates)."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-    out = tmp_path / "ddp"
+    out = tmp_path / name
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
     done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
                            "--master_port", "29533", "-m", "lorakit", "train", "--task", "sentiment",
-                           "--out", str(out), *TINY, "--max-train-examples", "60", "--batch-size", "1",
-                           "--max-train-minutes", "1e-6", "--report-to", "tensorboard",
-                           "--logging-dir", str(tmp_path / "logs")], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=600)
+                           "--out", str(out), *TINY, "--max-train-examples", "60", "--batch-size", "1", *options,
+                           "--report-to", "tensorboard", "--logging-dir", str(tmp_path / f"{name}-logs")],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["processes"] == 2
-    assert done.stdout.count("saved to") == 1
-    # 60 batches, 30 steps of 2: the schedule counts 60, warm-up 6; the limit leaves the 23 timed steps
-    assert (metrics["steps_planned"], metrics["steps_run"]) == (30, 23)
     rates = [e.value for e in EventAccumulator(metrics["logs"]).Reload().Scalars("train/learning_rate")]
-    expected = [1 / 3, 2 / 3] + [(60 - 2 * step) / 54 for step in range(3, 24)]
+    return metrics, done.stdout, rates
+
+
+def test_two_processes_on_cpu(tmp_path):
+    """Under torchrun with 2 processes on a CPU, training runs in both, only rank 0 writes, the
+    learning rate follows the schedule of the whole run (accelerate steps it once per process), and
+    a deadline stops both processes at rank 0's step."""
+    pytest.importorskip("tensorboard")
+    metrics, stdout, rates = torchrun_train(tmp_path, "whole")
+    assert metrics["processes"] == 2 and stdout.count("saved to") == 1
+    # 60 batches, 30 steps of 2: the schedule counts 60, warm-up 6
+    assert (metrics["steps_planned"], metrics["steps_run"]) == (30, 30)
+    expected = [1 / 3, 2 / 3] + [(60 - 2 * step) / 54 for step in range(3, 31)]
     assert rates == pytest.approx([1e-3 * f for f in expected], abs=1e-9)
+    metrics, stdout, rates = torchrun_train(tmp_path, "late", "--max-train-minutes", "1e-6")
+    # past its deadline from the start: both processes stop after the first step (else they would hang)
+    assert (metrics["steps_run"], metrics["stopped_by_deadline"]) == (1, True) and stdout.count("saved to") == 1
+    assert rates == pytest.approx([1e-3 / 3], abs=1e-9)
 
 
 def test_update_scale_defaults_to_0_8_for_chat_lora_and_applies_to_plain_lora_only():

@@ -472,3 +472,12 @@ def test_data_card_numbers_come_from_the_data(bundled):
         pos = list(ds["label"]).count(1)
         assert f"| {split} | {len(ds)} | {pos} | {len(ds) - pos} |" in card
         assert f"| {split} | {len(bundled['ner'][split])} |" in card
+
+
+def test_a_csv_review_longer_than_the_csv_modules_field_limit_is_read_whole(tmp_path):
+    """Python's csv refuses fields over 128 KB by default; a long document is valid input."""
+    long_text = "a long and careful review " * 10_000            # 260 KB in one field
+    path = tmp_path / "long.csv"
+    path.write_text(f'text,label\n"{long_text}",positive\nshort,negative\n', encoding="utf-8")
+    rows = data.read_task_file("sentiment", path)
+    assert len(rows) == 2 and rows[0]["text"] == long_text

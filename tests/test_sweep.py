@@ -64,7 +64,7 @@ def test_run_one_scores_with_the_runs_task_options(monkeypatch):
     config = sweep.TrainConfig(task="ner", max_length=64)
     result = SimpleNamespace(model=None, tokenizer=None, config=config, task=config.make_task(),
                              metrics={"f1": 0.5, "trainable_params": 1, "train_seconds": 1.0,
-                                      "peak_memory_mb": 1.0, "epochs_run": 1})
+                                      "peak_memory_mb": 1.0, "epochs_run": 1, "steps_run": 1})
     monkeypatch.setattr(sweep, "train", lambda config, progress: result)
 
     def evaluate(model, tokenizer, task, test_set):

@@ -196,6 +196,9 @@ def _sentiment_row(obj, where, labelled=True):
 
 
 def _sentiment_csv(path, text, require_labels):
+    # A long document is valid input (the tokenizer truncates it): no field can exceed the file, so
+    # raise the csv module's 128 KB field limit to the file's size (it is process-wide; only raised).
+    csv.field_size_limit(max(csv.field_size_limit(), len(text)))
     reader = csv.reader(io.StringIO(text, newline=""))
     rows, line = [], 1
     try:
