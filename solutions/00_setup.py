@@ -23,7 +23,7 @@ print("1. classifier:", 2 * 384 + 2, "parameters")
 # LoRA, rank 8: A is 8 x 384 and B is 384 x 8, so 12 * 8 * (384 + 384).
 full = 12 * 384 * 384
 lora = 12 * 8 * (384 + 384)
-names = [n for n in lorakit.linear_layer_names(model) if n.split(".")[-1] in ("query", "value")]
+names = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear) and n.split(".")[-1] in ("query", "value")]
 assert len(names) == 12
 assert sum(model.get_submodule(n).weight.numel() for n in names) == full
 assert nb00.check_2(full, lora)

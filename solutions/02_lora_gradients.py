@@ -2,10 +2,11 @@
 
 Run from the repository root: python solutions/02_lora_gradients.py (every answer is checked by an assert).
 """
+import math
+
 import torch
 from torch import nn
 
-import lorakit
 from lorakit import grads
 from lorakit.exercises import nb02
 
@@ -41,23 +42,26 @@ assert nb02.check_2("B", True)
 print("2. A = 0: dL/dB = 0, dL/dA != 0, output = W0 x")
 
 # Exercise 3. SGD from B = 0: B_1 = -lr dL/dB = -lr s G^T X A^T, so dW = s B_1 A = -lr s^2 G^T X A^T A.
+# The layer of section 3: W0 frozen, A random (Kaiming-uniform), B zero, both factors trained.
 torch.manual_seed(0)
-layer = lorakit.LoRALinear(nn.Linear(d_in, d_out), r=r, lora_alpha=8)
+W0_32 = torch.randn(d_out, d_in)
+A_param = nn.Parameter(nn.init.kaiming_uniform_(torch.empty(r, d_in), a=math.sqrt(5)))   # (r, d_in)
+B_param = nn.Parameter(torch.zeros(d_out, r))                                           # (d_out, r)
+sc, lr = 8 / r, 0.05
 x, y = torch.randn(n, d_in), torch.randn(n, d_out)
-h = layer(x)
-loss = nn.functional.mse_loss(h, y)
-loss.backward()
-lr = 0.05
-torch.optim.SGD([layer.lora_A.weight, layer.lora_B.weight], lr=lr).step()
+h = grads.lora_forward(x, W0_32, A_param, B_param, sc)
+nn.functional.mse_loss(h, y).backward()
+A0 = A_param.detach().clone()                            # A does not move: its gradient is 0
+torch.optim.SGD([A_param, B_param], lr=lr).step()
+torch.testing.assert_close(A_param.detach(), A0)
 G32 = 2 * (h - y).detach() / h.numel()                   # d mse / dH
-A0, sc = layer.lora_A.weight.detach(), layer.scaling      # A did not move: its gradient was 0
 
 
 def delta_w(lr, s, G, X, A):
     return -lr * s ** 2 * G.T @ X @ A.T @ A              # (d_out, n)(n, d_in)(d_in, r)(r, d_in)
 
 
-torch.testing.assert_close(layer.get_delta_weight().detach(), delta_w(lr, sc, G32, x, A0))
+torch.testing.assert_close((sc * B_param @ A_param).detach(), delta_w(lr, sc, G32, x, A0))
 assert nb02.check_3(delta_w)
 print("3. one SGD step: dW = -lr s^2 G^T X A^T A")
 

@@ -1,7 +1,8 @@
 """Solutions to the exercises of notebooks/05_sentiment.ipynb.
 
 Run from the repository root: python solutions/05_sentiment.py (every answer is checked by an assert).
-Exercises 1-3 need no training; exercise 4 trains twice (seconds with LORAKIT_FAST=1, minutes without).
+None of the exercises trains. (The exercise on one learning rate for all methods is now lesson 04's
+exercise 3: solutions/04_training_loop.py.)
 """
 import math
 
@@ -9,11 +10,10 @@ import datasets
 import torch
 
 import lorakit
+from lorakit.config import TrainConfig
 from lorakit.exercises import nb05
-from lorakit.fast import pick
 from lorakit.tasks import get_task
-from lorakit.config import DEFAULT_LR, TrainConfig
-from lorakit.train import prepare_model, train
+from lorakit.train import prepare_model
 
 LABELS = ["negative", "positive"]
 
@@ -87,17 +87,3 @@ assert nb05.check_3(minilm_mib, big_mib, {"lora", "head"})
 # 2 GB = 1907 MiB. For the 110 M model the state alone of full fine-tuning (about 1.7 GB) leaves almost
 # nothing for activations, the CUDA context and the data; LoRA and head-only need about a quarter of it
 # (the frozen weights), so they fit with room to spare. That is LoRA's memory argument in one line.
-
-# Exercise 4. LoRA at full fine-tuning's learning rate. B starts at zero and AdamW moves each weight by about
-# lr per step, so with a 20 times smaller learning rate B stays about 20 times smaller: the adapter barely
-# changes the model within the same number of steps, and the head does most of the work. One learning rate
-# for all methods is not a fair comparison: tune it per method.
-sizes = dict(max_train_examples=pick(full=None, fast=64), max_eval_examples=pick(full=None, fast=100),
-             epochs=pick(full=None, fast=1), seed=0)
-norms = {}
-for lr in (DEFAULT_LR["lora"], DEFAULT_LR["full"]):
-    result = train(TrainConfig(task="sentiment", method="lora", lr=lr, **sizes), progress=False)
-    norms[lr] = sum(layer.lora_B.weight.norm().item() for layer in lorakit.lora_layers(result.model).values())
-    print(f"4. lr {lr:g}: validation accuracy {result.metrics['accuracy']:.3f}, sum of |B| {norms[lr]:.4f}")
-assert norms[DEFAULT_LR["full"]] < norms[DEFAULT_LR["lora"]] / 5
-assert nb05.check_4(norms, one_lr_is_fair=False)

@@ -58,8 +58,8 @@ assert nb08.check_3(se_1, se_4, beats_1, beats_4)
 assert not nb08.check_3(lora.loc[1, "std"], se_4, beats_1, beats_4)   # a std over seeds is not an error of a mean
 
 # Exercise 4. rsLoRA scales by alpha / sqrt(r): the same as alpha / r at r = 1, but sqrt(r) times larger
-# above it (2x at rank 4, 4x at rank 16), so the high ranks take larger steps (notebook 02). Rerunning
-# section 8 with seed 1 tests whether its conclusions are more than one seed's luck. At rank 1 both runs
+# above it (2x at rank 4, 4x at rank 16), so the high ranks take larger steps (lesson 02). Rerunning
+# section 6 with seed 1 tests whether its conclusions are more than one seed's luck. At rank 1 both runs
 # are the same computation, so their results are identical.
 ratios = {r: (16 / math.sqrt(r)) / (16 / r) for r in (1, 4, 16)}      # = sqrt(r)
 assert nb08.check_4(ratios, max(ratios))

@@ -154,7 +154,7 @@ def tracebacks(page):
         ".jp-OutputArea-output", "els => els.map(e => e.innerText).filter(t => t.includes('Traceback'))")
 
 
-def test_notebook_07_in_jupyterlab(browser_tools, lab, tmp_path):
+def test_lesson_08_in_jupyterlab(browser_tools, lab, tmp_path):
     sync_api, chromium = browser_tools
     url, token = lab
     before = NOTEBOOK.read_bytes()

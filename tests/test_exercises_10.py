@@ -2,9 +2,6 @@
 
 The answers are the ones solutions/10_*.py computes (that script also asserts that the checkers accept them).
 """
-import math
-
-import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -12,19 +9,7 @@ from torch import nn
 from lorakit.analysis import amplification, subspace_similarity
 from lorakit.exercises import nb10
 from lorakit.lora import apply_lora, lora_layers
-from lorakit.sweep import bundled_results, summarize
 from tiny import tiny_bert
-
-
-@pytest.fixture(scope="module")
-def lora():
-    summary = summarize(bundled_results("sentiment"), "accuracy")
-    return summary[summary["method"] == "lora"].set_index("rank")
-
-
-def standard_error(lora, low):
-    a, b = lora.loc[low], lora.loc[32]
-    return math.sqrt(a["std"] ** 2 / a["count"] + b["std"] ** 2 / b["count"])
 
 
 def test_10_1_random_subspaces():

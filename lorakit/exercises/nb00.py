@@ -1,4 +1,4 @@
-"""Checkers for the exercises of notebook 00 (setup). Each returns a `Verdict`; none prints the answer.
+"""Checkers for the exercises of lesson 00 (setup). Each returns a `Verdict`; none prints the answer.
 
 Example:
     >>> check_3({"T4": "bf16", "A100": "bf16", "H100": "bf16"})

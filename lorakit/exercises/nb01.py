@@ -1,4 +1,4 @@
-"""Checkers for the exercises of notebook 01 (low-rank maths). Each returns a `Verdict`.
+"""Checkers for the exercises of lesson 01 (low-rank maths). Each returns a `Verdict`.
 
 Example:
     >>> check_1(192)

@@ -1,4 +1,4 @@
-"""Checkers for the exercises of notebook 02 (LoRA's gradients). Each returns a `Verdict`.
+"""Checkers for the exercises of lesson 02 (LoRA's gradients). Each returns a `Verdict`.
 
 The checkers of exercises 1 and 3 take a function and test it on fresh random inputs against
 autograd or a real optimizer step, so a right formula passes whatever data you tried it on.
@@ -64,24 +64,27 @@ def check_2(vanishes, starts_at_pretrained):
 
 def check_3(delta_w):
     """`delta_w(lr, s, G, X, A)` returns the weight change dW (d_out, d_in) of one SGD step from B = 0,
-    for dL/dH = G (n, d_out), input X (n, d_in) and A (r, d_in). Checked against a real step of a
-    `lorakit.LoRALinear`.
+    for dL/dH = G (n, d_out), input X (n, d_in) and A (r, d_in). Checked against a real SGD step of the
+    two factors of a LoRA layer (A random, B zero, W0 frozen), as in section 3 of the lesson.
 
     >>> check_3(lambda lr, s, G, X, A: -lr * s * G.T @ X @ A.T @ A)
     Exercise 3: not yet: the size is off by a factor s: s enters once in dL/dB and once in dW = s B A.
     """
-    from ..lora import LoRALinear
+    from ..grads import lora_forward
     torch.manual_seed(0)
-    layer = LoRALinear(nn.Linear(7, 6), r=3, lora_alpha=12)
-    x, y, lr = torch.randn(5, 7), torch.randn(5, 6), 0.05
-    h = layer(x)
+    d_in, d_out, r, scaling = 7, 6, 3, 12 / 3
+    W0 = torch.randn(d_out, d_in)                                                       # frozen
+    A_param = nn.Parameter(nn.init.kaiming_uniform_(torch.empty(r, d_in), a=math.sqrt(5)))  # (r, d_in)
+    B_param = nn.Parameter(torch.zeros(d_out, r))                                       # (d_out, r)
+    x, y, lr = torch.randn(5, d_in), torch.randn(5, d_out), 0.05
+    h = lora_forward(x, W0, A_param, B_param, scaling)
     nn.functional.mse_loss(h, y).backward()
-    A = layer.lora_A.weight.detach().clone()
-    torch.optim.SGD([layer.lora_A.weight, layer.lora_B.weight], lr=lr).step()
+    A = A_param.detach().clone()
+    torch.optim.SGD([A_param, B_param], lr=lr).step()
     G = 2 * (h - y).detach() / h.numel()                  # d mse / dH: (n, d_out)
-    measured = layer.get_delta_weight().detach()
+    measured = (scaling * B_param @ A_param).detach()     # dW = s B_1 A_1, from B_0 A_0 = 0
     try:
-        mine = torch.as_tensor(delta_w(lr, layer.scaling, G, x, A), dtype=measured.dtype)
+        mine = torch.as_tensor(delta_w(lr, scaling, G, x, A), dtype=measured.dtype)
     except Exception as e:  # a learner's function may fail in any way; say how
         return verdict(3, [f"delta_w raised {type(e).__name__}: {e}"])
     if mine.shape != measured.shape:
@@ -90,7 +93,7 @@ def check_3(delta_w):
         return verdict(3, [])
     if torch.allclose(-mine, measured, rtol=1e-4, atol=1e-7):
         return verdict(3, ["the sign: a step goes against the gradient"])
-    for factor in (layer.scaling, 1 / layer.scaling):
+    for factor in (scaling, 1 / scaling):
         if torch.allclose(mine * factor, measured, rtol=1e-4, atol=1e-7):
             return verdict(3, ["the size is off by a factor s: s enters once in dL/dB and once in dW = s B A"])
     return verdict(3, ["it differs from the real step: start from B_1 = -lr dL/dB and dW = s B_1 A"])

@@ -1,4 +1,4 @@
-"""Checkers for the exercises of notebook 03 (LoRA from scratch). Each returns a `Verdict`.
+"""Checkers for the exercises of lesson 03 (LoRA from scratch). Each returns a `Verdict`.
 
 Exercises 1, 2 and 4 take your `MyLoRALinear` class itself, build it and `lorakit.LoRALinear`
 with the same seed on a small layer (12 -> 8, r = 4, alpha = 8) and compare them.

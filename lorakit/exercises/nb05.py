@@ -1,8 +1,9 @@
 """Checkers for the exercises of lesson 05 (sentiment: LoRA, full fine-tuning, head only).
 
 Exercises 1 and 2 check your numbers against your own inputs (logits, a confusion matrix);
-exercise 3 counts the bundled model's parameters with `prepare_model` (no training); exercise 4
-takes the numbers of your two training runs. Each checker returns a `Verdict`.
+exercise 3 counts the bundled model's parameters with `prepare_model` (no training). Each checker
+returns a `Verdict`. (The exercise on one learning rate for all methods moved to lesson 04:
+`lorakit.exercises.nb04.check_3`.)
 
 Example:
     >>> check_2([[40, 10], [30, 20]], accuracy=0.6, macro_f1=0.6)
@@ -104,22 +105,3 @@ def check_3(minilm_mib, big_mib, fits_in_2gb):
     if not {"lora", "head"} <= set(fits_in_2gb):
         problems.append("LoRA and head-only training fit in 2 GB with room to spare")
     return verdict(3, problems)
-
-
-def check_4(b_norms, one_lr_is_fair):
-    """Exercise 4: `b_norms`, {learning rate: sum of the norms of every LoRA B} after your runs at
-    LoRA's default (1e-3) and at full fine-tuning's (5e-5); `one_lr_is_fair`, your answer to "is one
-    learning rate for all methods a fair comparison?".
-
-    >>> check_4({1e-3: 0.9, 5e-5: 0.05}, one_lr_is_fair=True)
-    Exercise 4: not yet: one learning rate for all methods favours the method it was tuned for.
-    """
-    problems = []
-    if not {1e-3, 5e-5} <= set(b_norms):
-        problems.append("train at both learning rates, 1e-3 and 5e-5, and give {lr: sum of |B|}")
-    elif not b_norms[5e-5] < b_norms[1e-3] / 5:
-        problems.append("at a 20 times smaller learning rate B should stay several times smaller; "
-                        "sum the norms of lora_B after training")
-    if one_lr_is_fair is not False:
-        problems.append("one learning rate for all methods favours the method it was tuned for")
-    return verdict(4, problems)
