@@ -41,29 +41,7 @@ import torch  # noqa: E402
 from benchmarks.plan import plan_for  # noqa: E402
 from benchmarks.report import add_chat, markdown, write_json  # noqa: E402
 from benchmarks.suite import native_bf16, run  # noqa: E402
-from lorakit.device import select_device  # noqa: E402
-from lorakit.errors import ConfigError  # noqa: E402
-
-
-def choose_device(name="auto"):
-    """--device as a torch.device: "auto" is CUDA when torch sees a GPU, else the CPU.
-
-    lorakit.device.select_device also knows Apple's MPS; the benchmarks synchronise and count memory
-    on CUDA and the CPU only, so "auto" stays on the CPU there.
-
-    >>> choose_device("cpu")
-    device(type='cpu')
-    """
-    try:
-        chosen = select_device(name)
-    except ConfigError as e:
-        raise SystemExit(f"bench.py: {e}")
-    return torch.device("cpu" if chosen == "mps" else chosen)
-
-
-def default_threads():
-    """The CPUs this process may use (its affinity mask where the OS has one)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+from benchmarks.machine import choose_device, default_threads  # noqa: E402
 
 
 def parse_args(argv=None):

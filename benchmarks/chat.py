@@ -73,10 +73,11 @@ from lorakit.tasks.base import IGNORE_INDEX
 from lorakit.tasks.chat import ChatTask, read_chat
 from lorakit.train import length_grouped_batches
 
-from .bench import choose_device, default_threads
 from .contenders import make_adamw, model_info, trainable
+from .machine import choose_device, default_threads
 from .memory import tensor_bytes
-from .report import _mb, write_json
+from .report import write_json
+from .report import chat_markdown as markdown
 from .suite import _step_memory, machine_info
 from .timing import interleaved, paired, ratio, summary, sync
 
@@ -549,33 +550,6 @@ def bench_chat(model=None, tokenizer=None, examples=None, batch_size=None, max_l
 
 
 # ------------------------------------------------------------------------------------ the report
-def markdown(results):
-    """The results as a small markdown report: one row per contender, then the ratios."""
-    rows = ["| contender | median step s | tokens/s (median) | tokens/s (total) | padding | peak MB |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |"]
-    for name, res in results["contenders"].items():
-        rows.append(f"| {name} | {res['median_s']:.3f} | {res['tokens_per_second']:,.0f} | "
-                    f"{res['tokens_per_second_total']:,.0f} | {100 * res['padding_fraction']:.1f}% | "
-                    f"{_mb(res['peak_bytes'])} |")
-    rows += ["", "| ratio (median of paired per-round ratios; memory: ratio of peaks) | value | quartiles |",
-             "| --- | ---: | --- |"]
-    for key, value in results["ratios"].items():
-        q = results["paired"].get(key)
-        spread = "" if q is None else f"{q['q1']:.3f} to {q['q3']:.3f}"
-        rows.append(f"| {key} | {value:.3f} | {spread} |")
-    gen, pad, s = results["generation"], results["padding"], results["settings"]
-    loops = "; ".join(f"{name} {v['tokens_per_second_total']:,.0f} tokens/s"
-                      for name, v in results["trl_train_loop"].items())
-    rows += ["", f"Generation of {gen['new_tokens']} tokens for {gen['prompts']} prompts: unmerged "
-             f"{gen['unmerged']['median_s']:.3f} s, merged {gen['merged']['median_s']:.3f} s.",
-             f"Padding over an epoch of {s['examples']} conversations in batches of {s['batch_size']}: "
-             f"length-grouped {100 * pad['length_grouped']['padding_fraction']:.1f}%, "
-             f"random {100 * pad['random']['padding_fraction']:.1f}%.",
-             f"TRL's own train() loop (not interleaved, cross-check): {loops}.",
-             f"Same loss on one batch: max relative difference {results['loss_check']['max_relative_difference']:.1e}."]
-    return "\n".join(rows)
-
-
 def parse_args(argv=None):
     """The command line.
 

@@ -227,7 +227,6 @@ def markdown(results):
         out += _step_table(name, res) + _step_summary(res) + _inference_table(res["inference"])
     out += _layer_table(results["layers"])
     if results.get("chat"):
-        from .chat import markdown as chat_markdown
         c = results["chat"]
         out += ["", f"### {chat_name(c)}, batch {c['settings']['batch_size']}: lorakit vs TRL "
                 f"SFTTrainer + peft ({c['settings']['examples']} conversations)", "", chat_markdown(c)]
@@ -235,6 +234,33 @@ def markdown(results):
     chat = f", the chat benchmark {results['chat']['wall_s']:.0f} s more" if results.get("chat") else ""
     out += ["", f"Total benchmark time {results['wall_s']:.0f} s{chat}."]
     return "\n".join(out)
+
+
+def chat_markdown(results):
+    """The chat benchmark's results (chat.py) as a small markdown report: one row per contender, then the ratios."""
+    rows = ["| contender | median step s | tokens/s (median) | tokens/s (total) | padding | peak MB |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for name, res in results["contenders"].items():
+        rows.append(f"| {name} | {res['median_s']:.3f} | {res['tokens_per_second']:,.0f} | "
+                    f"{res['tokens_per_second_total']:,.0f} | {100 * res['padding_fraction']:.1f}% | "
+                    f"{_mb(res['peak_bytes'])} |")
+    rows += ["", "| ratio (median of paired per-round ratios; memory: ratio of peaks) | value | quartiles |",
+             "| --- | ---: | --- |"]
+    for key, value in results["ratios"].items():
+        q = results["paired"].get(key)
+        spread = "" if q is None else f"{q['q1']:.3f} to {q['q3']:.3f}"
+        rows.append(f"| {key} | {value:.3f} | {spread} |")
+    gen, pad, s = results["generation"], results["padding"], results["settings"]
+    loops = "; ".join(f"{name} {v['tokens_per_second_total']:,.0f} tokens/s"
+                      for name, v in results["trl_train_loop"].items())
+    rows += ["", f"Generation of {gen['new_tokens']} tokens for {gen['prompts']} prompts: unmerged "
+             f"{gen['unmerged']['median_s']:.3f} s, merged {gen['merged']['median_s']:.3f} s.",
+             f"Padding over an epoch of {s['examples']} conversations in batches of {s['batch_size']}: "
+             f"length-grouped {100 * pad['length_grouped']['padding_fraction']:.1f}%, "
+             f"random {100 * pad['random']['padding_fraction']:.1f}%.",
+             f"TRL's own train() loop (not interleaved, cross-check): {loops}.",
+             f"Same loss on one batch: max relative difference {results['loss_check']['max_relative_difference']:.1e}."]
+    return "\n".join(rows)
 
 
 def write_json(results, path):

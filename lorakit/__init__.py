@@ -21,8 +21,9 @@ logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
 
 __version__ = "0.1.0"
 
-MODULES = ("adapters", "analysis", "audit", "data", "device", "errors", "exercises", "fast", "grads", "lora",
-           "lowrank", "models", "plots", "probe", "quant", "tasks", "variants")
+MODULES = ("adapters", "analysis", "audit", "data", "device", "errors", "exercises", "fast", "figures", "grads", "lora",
+           "lowrank", "models", "plots", "probe", "quant", "tasks", "variants",
+           "fused", "inject", "layer", "merge", "nf4", "nf4_layer", "targets")  # the parts of lora, quant
 # Each public name and the module it lives in.
 NAMES = {
     "adapters": ("load_adapter", "read_adapter_config", "save_adapter"),

@@ -26,7 +26,9 @@ from safetensors.torch import load_file, save
 
 from ._io import atomic_write_bytes, write_json
 from .errors import AdapterError, ConfigError, LorakitWarning
-from .lora import LoraConfig, _matches, apply_lora, lora_layers
+from .inject import LoraConfig, apply_lora
+from .layer import lora_layers
+from .targets import matches
 from .variants import INIT_CHOICES, pissa_to_lora
 
 CONFIG_NAME = "adapter_config.json"
@@ -88,7 +90,7 @@ def adapter_parameters(model):
         if layer.use_dora:
             params[f"{PREFIX}{name}.lora_magnitude_vector"] = layer.lora_magnitude_vector
     for name, module in model.named_modules():
-        if name and config.modules_to_save and _matches(name, config.modules_to_save):
+        if name and config.modules_to_save and matches(name, config.modules_to_save):
             for pname, p in module.named_parameters():
                 params[f"{PREFIX}{name}.{pname}"] = p
     return params

@@ -14,7 +14,7 @@ model leaves the audit as it came in (its optimizer state, if any, is not touche
 Example:
     >>> import torch
     >>> from torch import nn
-    >>> from lorakit.lora import LoRALinear
+    >>> from lorakit.layer import LoRALinear
     >>> _ = torch.manual_seed(0)
     >>> x = torch.randn(4, 8)
     >>> lora = nn.Sequential(LoRALinear(nn.Linear(8, 8), r=2, lora_alpha=4))

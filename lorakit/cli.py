@@ -161,13 +161,14 @@ def load_run_and_data(model_dir, path, asked=None):
     """(model, tokenizer, task, dataset): the run in `model_dir`, its Task (with the run's options and
     labels; with `asked`, that task asked of the run's chat model) and `path` read in that task's
     format, its labels checked against the run's."""
+    from .config import TrainConfig
     from .inference import model_task
     from .runs import load_run
-    from .tasks import get_task
+    interrupts.reached("model")
     model, tokenizer, info = load_run(model_dir)
     task = model_task(model, info["task"], info["options"])
     if asked and asked != task.name:
-        task = task.ask(get_task(asked))
+        task = task.ask(TrainConfig(task=asked).make_task())
     dataset = task.read(path, require_labels=False)
     names = task.label_names(dataset)
     if names is not None and info["labels"] is not None and list(names) != list(info["labels"]):
@@ -237,6 +238,7 @@ def main(argv=None):
     had finished: finished files are whole on disk, and nothing half-written stays behind.
     """
     interrupts.install()
+    interrupts.reached("start")
     warnings.showwarning = show_warning
     args = None
     try:

@@ -26,7 +26,8 @@ from dataclasses import asdict, dataclass, field, fields
 from .device import PRECISIONS
 from .errors import ConfigError, LorakitWarning
 from .lora import TOP_LAYERS
-from .tasks import TASKS, get_task
+from .tasks import TASKS
+from .tasks.registry import make_task, option_owners
 
 METHODS = ("lora", "full", "head", "prompt")
 # Learning rates that work for each method on the bundled model (full fine-tuning needs a small one);
@@ -170,7 +171,7 @@ class TrainConfig:
     def resolved(self):
         """A copy with the task's defaults filled in and every option checked."""
         c = copy.deepcopy(self)
-        kind = get_task(c.task)
+        kind = c.make_task(options=False)     # the task's defaults; its options are checked below
         if c.method not in kind.methods:
             raise ConfigError(f"--method {c.method} does not apply to --task {c.task} "
                               f"(valid: {', '.join(kind.methods)})")
@@ -194,20 +195,17 @@ class TrainConfig:
         check_task_options(c)
         return c
 
-    def task_options(self):
-        """The options of this run that belong to its task (max_length, doc_stride, ...)."""
-        names = TASKS[self.task].option_defaults
-        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
-
-    def make_task(self, labels=None):
-        """The run's Task, with its options and `labels` (default: the task's own)."""
-        return get_task(self.task, labels=labels, **self.task_options())
+    def make_task(self, labels=None, options=True):
+        """The run's Task, with its options and `labels` (default: the task's own): the one place
+        where a run's options become its task, which then travels with the run. `options=False`
+        leaves the task's own defaults (what `resolved` fills in before it checks the options)."""
+        return make_task(self.task, asdict(self) if options else {}, labels)
 
 
 def check_task_options(config):
     """Refuse an option set for a task that has no such option; let the task check its own."""
     for f in fields(config):
-        owners = [name for name, kind in TASKS.items() if f.name in kind.option_defaults]
+        owners = option_owners(f.name)
         value = getattr(config, f.name)
         if owners and config.task not in owners and value not in (None, False):
             raise ConfigError(f"{flag_of(f)} applies to --task {' or '.join(owners)} only, not {config.task}")
@@ -280,7 +278,8 @@ def argument_type(check):
 def default_rank(task):
     """The LoRA rank of a run of `task` (a Task) that gives none: the task's own, else DEFAULT_R.
 
-    >>> default_rank(get_task("chat")), default_rank(get_task("sentiment"))
+    >>> from lorakit.tasks import ChatTask, SentimentTask
+    >>> default_rank(ChatTask()), default_rank(SentimentTask())
     (16, 8)
     """
     return task.defaults.get("r", DEFAULT_R)

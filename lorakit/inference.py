@@ -9,44 +9,13 @@ Example (a run that `lorakit train` saved):
     >>> predict(model, tokenizer, task, reviews)  # doctest: +SKIP
     ['positive', 'negative']
 """
-import contextlib
 import time
 
-import torch
-from torch.utils.data import DataLoader
+from .config import config_from_dict
+from .outputs import predict_outputs, task_predictions
+from .tasks import Task
 
-from . import interrupts
-from .lora import merged
-from .tasks import Task, get_task
-
-
-@torch.no_grad()
-def predict_outputs(model, features, task, tokenizer, batch_size=64, device=None, autocast=None):
-    """Run `model` over encoded `features`; one numpy output per feature, in order, trimmed to its length.
-
-    Sentiment gives (num_labels,) logits, NER (seq_len, num_labels), QA (start (seq_len,), end (seq_len,)),
-    chat the generated reply's token ids.
-    Features are batched shortest first, so a batch pads little, and LoRA layers run merged.
-    """
-    device = device or next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    lengths = [len(ids) for ids in features["input_ids"]]
-    order = sorted(range(len(lengths)), key=lengths.__getitem__)
-    loader = DataLoader(features.select(order), batch_size=batch_size,
-                        collate_fn=task.collator(tokenizer, targets=False))
-    outputs = []
-    with merged(model):
-        for batch in loader:
-            interrupts.check()
-            batch = {k: v.to(device) for k, v in batch.items()}
-            with autocast() if autocast else contextlib.nullcontext():
-                outputs += task.batch_outputs(model, batch, tokenizer)
-    model.train(was_training)
-    by_feature = [None] * len(order)
-    for i, output in zip(order, outputs):
-        by_feature[i] = output
-    return by_feature
+__all__ = ["evaluate", "model_task", "predict", "predict_in_time", "predict_outputs"]
 
 
 def model_task(model, task, options=None):
@@ -54,12 +23,9 @@ def model_task(model, task, options=None):
     `options` (`lorakit.json`), so that a run trained with, say, max_length=384 predicts with the
     same windows. A Task object is returned as it is.
     """
-    from .config import config_from_dict
     if isinstance(task, Task):
         return task
-    id2label = model.config.id2label
-    labels = [id2label[i] for i in range(len(id2label))] if get_task(task).default_labels else None
-    return config_from_dict({**(options or {}), "task": task}).make_task(labels)
+    return config_from_dict({**(options or {}), "task": task}).make_task().for_model(model)
 
 
 def predict(model, tokenizer, task, dataset, batch_size=64, **kwargs):
@@ -67,10 +33,7 @@ def predict(model, tokenizer, task, dataset, batch_size=64, **kwargs):
 
     `task` is the run's Task (or a task name: its defaults and the model's labels).
     """
-    task = model_task(model, task)
-    features = task.encode(dataset, tokenizer, train=False)
-    outputs = predict_outputs(model, features, task, tokenizer, batch_size, **kwargs)
-    return task.postprocess(dataset, features, outputs)
+    return task_predictions(model, tokenizer, model_task(model, task), dataset, batch_size, **kwargs)
 
 
 def predict_in_time(model, tokenizer, task, dataset, max_minutes=None, chunk=64, progress=True,

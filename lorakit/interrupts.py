@@ -14,6 +14,10 @@ run by a new one): the signal is remembered and raised when the block ends.
 
 Without `install()` (in a notebook, say) `check()` never raises: Jupyter's own interrupt applies.
 
+`reached(stage)` says where a run is ("start", "data", "tokenize", "model", "train", "predict"): with
+$LORAKIT_STAGE_FILE set, each stage's name is appended to that file once, as the run first enters it,
+so a test can send its signal at a chosen moment of a real run without guessing it by a sleep.
+
 Example:
     >>> import os, signal
     >>> install()
@@ -25,6 +29,7 @@ Example:
     >>> reset()
 """
 import contextlib
+import os
 import signal
 import sys
 
@@ -35,6 +40,7 @@ class _State:
     pending = None       # the signal that asked us to stop, or None
     deferring = 0        # > 0 while inside `deferred()`
     unraisablehook = sys.unraisablehook
+    stages = set()       # the stages `reached` has written
 
 
 def install():
@@ -90,3 +96,12 @@ def deferred():
     finally:
         _State.deferring -= 1
     check()
+
+
+def reached(stage):
+    """Append `stage` to $LORAKIT_STAGE_FILE (when it is set) the first time the run reaches it."""
+    path = os.environ.get("LORAKIT_STAGE_FILE")
+    if path and stage not in _State.stages:
+        _State.stages.add(stage)
+        with open(path, "a") as f:
+            f.write(stage + "\n")

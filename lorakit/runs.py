@@ -29,7 +29,6 @@ from .errors import AdapterError, ConfigError, WriteError
 from .config import METHODS, config_dict, config_from_dict
 from .models import head_module_names, load_task_model, load_tokenizer
 from .quant import check_quantize, quantize_model
-from .tasks import get_task
 
 RUN_FILE, METRICS_FILE, HEAD_FILE = "lorakit.json", "metrics.json", "head_model.safetensors"
 RUN_FIELDS = ("task", "method", "labels", "base_model", "options")
@@ -200,11 +199,12 @@ def check_run_info(info):
     """Raise ConfigError unless the fields of a lorakit.json have their types and valid values."""
     if not isinstance(info["options"], dict):
         raise ConfigError(f"'options' must be a JSON object, got {type(info['options']).__name__}")
-    task = get_task(info["task"]) if isinstance(info["task"], str) else None
-    if task is None:
+    if not isinstance(info["task"], str):
         raise ConfigError(f"'task' must be a task name, got {info['task']!r}")
     if info["method"] not in METHODS:
         raise ConfigError(f"'method' must be one of {', '.join(METHODS)}, got {info['method']!r}")
+    config = config_from_dict({**info["options"], "task": info["task"], "method": info["method"]})
+    task = config.make_task(options=False)
     labels = info["labels"]
     if task.default_labels is not None and not (
             isinstance(labels, list) and labels and all(isinstance(n, str) and n for n in labels)
@@ -213,7 +213,6 @@ def check_run_info(info):
                           f"got {labels!r}")
     if not isinstance(info["base_model"], str) or not info["base_model"]:
         raise ConfigError(f"'base_model' must be a model name or folder, got {info['base_model']!r}")
-    config = config_from_dict({**info["options"], "task": info["task"], "method": info["method"]})
     config.resolved()
 
 

@@ -15,7 +15,7 @@ Example:
 import torch
 
 from .errors import AdapterError
-from .lora import lora_layers
+from .layer import lora_layers
 
 
 def _body(model):

@@ -24,7 +24,7 @@ import functools
 import math
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -32,14 +32,13 @@ from torch.utils.data import DataLoader
 
 from . import interrupts
 from .config import TrainConfig, config_dict, default_rank
-from .data import load_task_data, read_task_file
+from .data import load_task_data
 from .device import accelerate_precision, select_device, select_precision, training_attention
 from .errors import ConfigError, TrainingError
 from .inference import predict_outputs
 from .lora import apply_lora, count_parameters, loraplus_param_groups, rescaled, scale_update
 from .measure import PeakMemory
-from .models import default_target_modules, load_task_model, load_tokenizer
-from .tasks import get_task
+from .pretrained import default_target_modules, load_tokenizer
 from .timelimit import Deadline, LinearSchedule, agreed, step_costs
 
 
@@ -84,11 +83,11 @@ def seed_everything(seed):
 
 
 def prepare_model(task, labels, config, base=None):
-    """Load the pretrained model (`base`, default the task's) with a fresh head for `task` (a Task or
-    its name) and set up `config.method`'s trainable weights."""
-    task = get_task(task) if isinstance(task, str) else task
-    model = load_task_model(task, labels, base or task.base_model(config.model),
-                            attention_dropout=config.attention_dropout)
+    """Load the pretrained model (`base`, default the task's) with a fresh head for `task` (a Task, or
+    a task's name: the task that `config` with that name makes) and set up `config.method`'s
+    trainable weights."""
+    task = replace(config, task=task).make_task() if isinstance(task, str) else task
+    model = task.load_model(labels, base or task.base_model(config.model), config.attention_dropout)
     heads = task.head_names(model)
     if config.method == "lora":
         targets = config.target_modules or default_target_modules(model.config.model_type)
@@ -103,11 +102,11 @@ def prepare_model(task, labels, config, base=None):
     return model
 
 
-def load_datasets(config):
-    """(train, validation) Datasets for the run: the user's files, the Hub's sets or the bundled ones."""
-    data = load_task_data(config.task, source=config.data_source) if not (config.train_file and config.eval_file) else {}
-    train_set = read_task_file(config.task, config.train_file) if config.train_file else data["train"]
-    eval_set = read_task_file(config.task, config.eval_file) if config.eval_file else data["validation"]
+def load_datasets(config, task):
+    """(train, validation) Datasets of `task` for the run: the user's files, the Hub's sets or the bundled ones."""
+    data = load_task_data(task, source=config.data_source) if not (config.train_file and config.eval_file) else {}
+    train_set = task.read(config.train_file) if config.train_file else data["train"]
+    eval_set = task.read(config.eval_file) if config.eval_file else data["validation"]
     if config.max_train_examples:
         train_set = train_set.select(range(min(config.max_train_examples, len(train_set))))
     if config.max_eval_examples:
@@ -149,10 +148,12 @@ def set_up(config):
     accelerator = Accelerator(mixed_precision=accelerate_precision(precision), cpu=device == "cpu",
                               log_with=config.report_to, project_dir=config.logging_dir)
     seed_everything(config.seed)
-    train_set, eval_set = load_datasets(config)
-    task = config.make_task(labels=get_task(config.task).label_names(train_set))
+    task = config.make_task()
+    train_set, eval_set = load_datasets(config, task)
+    task = task.relabelled(task.label_names(train_set))   # the training data's label names
     base = task.base_model(config.model)
     tokenizer = load_tokenizer(base)
+    interrupts.reached("model")
     model = prepare_model(task, task.labels, config, base)
     eval_features = task.encode(eval_set, tokenizer, train=False)
     if config.method == "prompt":         # nothing to train: the model, ready to be validated
@@ -298,6 +299,7 @@ def train_epoch(run, bar, epoch):
     params = [p for p in run.model.parameters() if p.requires_grad]
     total = 0.0
     for step, batch in enumerate(run.loader, 1):
+        interrupts.reached("train")
         interrupts.check()
         loss = run.task.loss(run.model, batch)
         if not torch.isfinite(loss):

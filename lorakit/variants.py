@@ -1,4 +1,20 @@
-"""Three LoRA variants, each a few functions that `LoRALinear` and the training loop call.
+"""The LoRA variants (lesson 16), each a class that overrides the steps of plain LoRA it changes.
+
+`LoraVariant` is plain LoRA, step by step; `LoRALinear` runs every step through the variant that
+changes it (`select`), so no variant is a flag inside the layer. A new variant subclasses
+`LoraVariant`, names the option that turns it on (peft's name and value), overrides its steps, and
+is added to `VARIANTS`: one place.
+
+    step                        plain LoRA                      changed by
+    scaling(r, lora_alpha)      s = lora_alpha / r              rsLoRA: lora_alpha / sqrt(r)
+    init_weights(layer)         A Kaiming-uniform, B = 0        PiSSA, "gaussian"
+    fit_to_base(layer)          nothing                         DoRA: m = ||W0 + s B A||_row
+    forward(layer, x, result)   result + s B A x                DoRA
+    merge / unmerge(layer)      W0 <- W0 +- s B A               DoRA
+    param_groups(model, lr, wd) one AdamW group                 LoRA+: B at lr * ratio
+
+rsLoRA (Kalajdzievski, 2023, arXiv 2312.03732) scales by lora_alpha / sqrt(r), so the update's size
+does not shrink as r grows.
 
 DoRA (Liu et al., 2024, arXiv 2402.09353) splits the adapted weight into a direction and a
 learned magnitude m (d_out,), one number per output row (eq. 5):
@@ -15,13 +31,125 @@ LoRA+ (Hayou et al., 2024, arXiv 2402.12354) gives B a learning rate `loraplus_r
 
 Every formula follows peft (`peft/tuners/lora/dora.py`, `layer.py: pissa_init`,
 `peft/optimizers/loraplus.py`), so lorakit's adapters and optimizers match peft's to rounding.
+This module imports no layer: it works on whatever `layer` it is given (a `LoRALinear`).
 """
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-# The init_lora_weights values lorakit implements (peft's names): True is Kaiming-uniform A, zero B.
-INIT_CHOICES = (True, "gaussian", "pissa")
+from .errors import ConfigError
+from .nf4 import dequantize_nf4, quantize_nf4
+
+STEPS = ("scaling", "init_weights", "fit_to_base", "forward", "merge", "unmerge", "param_groups")
+
+
+class LoraVariant:
+    """Plain LoRA (Hu et al., 2021): every step a variant may change, as LoRA itself does it.
+
+    `option, value`: the option (peft's name) and the value of it that choose this variant.
+
+    >>> from lorakit.layer import LoRALinear
+    >>> layer = LoRALinear(nn.Linear(6, 4), r=2, lora_alpha=4)
+    >>> plain = LoraVariant()
+    >>> plain.scaling(2, 4), torch.equal(plain.forward(layer, torch.ones(1, 6), torch.zeros(1, 4)), torch.zeros(1, 4))
+    (2.0, True)
+    """
+
+    option, value = None, None
+
+    @classmethod
+    def from_options(cls, options):
+        """An instance if `options` ({peft name: value}) ask for this variant, else None."""
+        return cls() if cls.option and options.get(cls.option) == cls.value else None
+
+    def scaling(self, r, lora_alpha):
+        """The factor s in h = W0 x + s B A x (LoRA eq. 3)."""
+        return lora_alpha / r
+
+    @torch.no_grad()
+    def init_weights(self, layer):
+        """A Kaiming-uniform (as peft and loralib), B zero: the layer starts as W0."""
+        nn.init.kaiming_uniform_(layer.lora_A.weight, a=math.sqrt(5))
+        nn.init.zeros_(layer.lora_B.weight)
+
+    def fit_to_base(self, layer):
+        """Set what depends on W0; run at init and again when W0 changes (QLoRA quantises it)."""
+
+    def forward(self, layer, x, result):
+        """The layer's output given the base output `result` (..., d_out) for x (..., d_in)."""
+        return layer.add_update(result, x)
+
+    @torch.no_grad()
+    def merge(self, layer):
+        """W0 <- W0 + s B A, in place, in W0's dtype."""
+        weight = layer.base_layer.weight
+        weight += layer.get_delta_weight().to(weight.dtype)
+
+    @torch.no_grad()
+    def unmerge(self, layer):
+        """W0 <- W0 - s B A (restores W0 to floating-point rounding)."""
+        weight = layer.base_layer.weight
+        weight -= layer.get_delta_weight().to(weight.dtype)
+
+    def param_groups(self, model, lr, weight_decay=0.0):
+        """AdamW groups: every trainable parameter at `lr`."""
+        params = [p for p in model.parameters() if p.requires_grad]
+        return [dict(params=params, lr=lr, weight_decay=weight_decay)]
+
+
+PLAIN = LoraVariant()
+
+
+def select(**options):
+    """{step: the chosen variant that changes it, else plain LoRA} for peft-named `options`.
+
+    Two chosen variants may not change the same step (it would be ambiguous which one runs).
+
+    >>> steps = select(use_rslora=True, use_dora=True, init_lora_weights=True)
+    >>> type(steps["scaling"]).__name__, type(steps["forward"]).__name__, steps["init_weights"] is PLAIN
+    ('RsLoRA', 'DoRA', True)
+    """
+    chosen = [v for v in (cls.from_options(options) for cls in VARIANTS) if v is not None]
+    steps = {}
+    for step in STEPS:
+        own = [v for v in chosen if getattr(type(v), step) is not getattr(LoraVariant, step)]
+        if len(own) > 1:
+            raise ConfigError(f"{' and '.join(type(v).__name__ for v in own)} both change LoRA's {step}")
+        steps[step] = own[0] if own else PLAIN
+    return steps
+
+
+# ----------------------------------------------------------------------------- rsLoRA
+class RsLoRA(LoraVariant):
+    """rsLoRA: s = lora_alpha / sqrt(r) (Kalajdzievski, 2023).
+
+    >>> RsLoRA().scaling(16, 8)
+    2.0
+    """
+
+    option, value = "use_rslora", True
+
+    def scaling(self, r, lora_alpha):
+        return lora_alpha / math.sqrt(r)
+
+
+class GaussianInit(LoraVariant):
+    """peft's init_lora_weights="gaussian": A ~ N(0, 1/r) instead of Kaiming-uniform, B zero.
+
+    >>> from lorakit.layer import LoRALinear
+    >>> layer = LoRALinear(nn.Linear(512, 4), r=2, lora_alpha=4, init_lora_weights="gaussian")
+    >>> type(layer.variant["init_weights"]).__name__, round(layer.lora_A.weight.std().item(), 1)
+    ('GaussianInit', 0.5)
+    """
+
+    option, value = "init_lora_weights", "gaussian"
+
+    @torch.no_grad()
+    def init_weights(self, layer):
+        nn.init.normal_(layer.lora_A.weight, std=1 / layer.r)
+        nn.init.zeros_(layer.lora_B.weight)
 
 
 # ----------------------------------------------------------------------------- DoRA
@@ -41,7 +169,7 @@ def dora_forward(layer, x, result):
     its bias taken out, and (m / norm - 1) W0 x + m / norm * s B A x added to it. With dropout in
     training, W0 x is recomputed from the dropped-out input, as in peft.
 
-    >>> from lorakit.lora import LoRALinear
+    >>> from lorakit.layer import LoRALinear
     >>> layer = LoRALinear(nn.Linear(4, 3), r=2, lora_alpha=2, use_dora=True)
     >>> x = torch.randn(5, 4)
     >>> torch.allclose(layer(x), layer.base_layer(x))  # m = ||W0||, B = 0: the base layer at init
@@ -64,7 +192,7 @@ def dora_forward(layer, x, result):
 def dora_merged_weight(layer):
     """(W0 + s B A) * m / ||W0 + s B A||, shaped (d_out, d_in), and the norm that `unmerge` needs.
 
-    >>> from lorakit.lora import LoRALinear
+    >>> from lorakit.layer import LoRALinear
     >>> layer = LoRALinear(nn.Linear(4, 3), r=2, lora_alpha=2, use_dora=True)
     >>> weight, norm = dora_merged_weight(layer)
     >>> torch.allclose(weight, layer.base_layer.weight), norm.shape
@@ -79,7 +207,7 @@ def dora_merged_weight(layer):
 def dora_unmerged_weight(layer, norm):
     """W0 again from the merged weight: W' * ||W0 + s B A|| / m - s B A, shaped (d_out, d_in).
 
-    >>> from lorakit.lora import LoRALinear
+    >>> from lorakit.layer import LoRALinear
     >>> layer = LoRALinear(nn.Linear(4, 3), r=2, lora_alpha=2, use_dora=True)
     >>> w0 = layer.base_layer.weight.clone(); layer.merge()
     >>> torch.allclose(dora_unmerged_weight(layer, layer._dora_norm), w0, atol=1e-6)
@@ -87,6 +215,39 @@ def dora_unmerged_weight(layer, norm):
     """
     delta = layer.scaling * (layer.lora_B.weight @ layer.lora_A.weight)
     return layer.base_weight() / (layer.lora_magnitude_vector / norm).view(-1, 1) - delta
+
+
+class DoRA(LoraVariant):
+    """DoRA: a learned magnitude m per output row times the direction of W0 + s B A (eq. 5).
+
+    >>> from lorakit.layer import LoRALinear
+    >>> layer = LoRALinear(nn.Linear(4, 3), r=2, lora_alpha=2, use_dora=True)
+    >>> torch.allclose(layer.lora_magnitude_vector, layer.base_layer.weight.norm(dim=1))  # m = ||W0||
+    True
+    """
+
+    option, value = "use_dora", True
+
+    @torch.no_grad()
+    def fit_to_base(self, layer):
+        norm = weight_norm(layer.base_weight(), layer.get_delta_weight_rows())  # (d_out,)
+        if hasattr(layer, "lora_magnitude_vector"):
+            layer.lora_magnitude_vector.copy_(norm)
+        else:
+            layer.lora_magnitude_vector = nn.Parameter(norm)  # m: (d_out,)
+
+    def forward(self, layer, x, result):
+        return dora_forward(layer, x.to(layer.lora_A.weight.dtype), result).to(result.dtype)
+
+    @torch.no_grad()
+    def merge(self, layer):
+        """W0 <- m / ||W0 + s B A||_row * (W0 + s B A), keeping the norm for `unmerge`."""
+        merged_weight, layer._dora_norm = dora_merged_weight(layer)
+        layer.set_base_weight(merged_weight.to(layer.base_layer.weight.dtype))
+
+    @torch.no_grad()
+    def unmerge(self, layer):
+        layer.set_base_weight(dora_unmerged_weight(layer, layer._dora_norm).to(layer.base_layer.weight.dtype))
 
 
 # ----------------------------------------------------------------------------- PiSSA
@@ -98,7 +259,7 @@ def pissa_init(layer):
     rank-r part of W0 whatever lora_alpha is): A = sqrt(S_r / s) V_r^T (r, d_in),
     B = U_r sqrt(S_r / s) (d_out, r), and W_res = W0 - s B A (eq. 3).
 
-    >>> from lorakit.lora import LoRALinear
+    >>> from lorakit.layer import LoRALinear
     >>> base = nn.Linear(6, 4); x = torch.randn(2, 6); before = base(x)
     >>> layer = LoRALinear(base, r=2, lora_alpha=4, init_lora_weights="pissa")
     >>> torch.allclose(layer(x), before, atol=1e-6)  # the output is unchanged at init
@@ -149,12 +310,26 @@ def pissa_nf4_error(weight, r):
     >>> pissa_nf4_error(w, 64) < 1e-5 < pissa_nf4_error(w, 0)   # nothing left to quantise at full rank
     True
     """
-    from . import quant
     U, S, Vh = torch.linalg.svd(weight, full_matrices=False)  # (d_out, k), (k,), (k, d_in)
     principal = U[:, :r] @ torch.diag(S[:r]) @ Vh[:r]           # (d_out, d_in)
     residual = weight - principal
-    restored = quant.dequantize_nf4(*quant.quantize_nf4(residual)) + principal
+    restored = dequantize_nf4(*quantize_nf4(residual)) + principal
     return ((restored - weight).norm() / weight.norm()).item()
+
+
+class PiSSA(LoraVariant):
+    """PiSSA: A and B from W0's top-r singular triplets, the residual left in W0 (`pissa_init`).
+
+    >>> from lorakit.layer import LoRALinear
+    >>> layer = LoRALinear(nn.Linear(6, 4), r=2, lora_alpha=4, init_lora_weights="pissa")
+    >>> bool(layer.lora_B.weight.abs().sum() > 0)  # B is not zero: W0's principal part moved into it
+    True
+    """
+
+    option, value = "init_lora_weights", "pissa"
+
+    def init_weights(self, layer):
+        pissa_init(layer)
 
 
 # ----------------------------------------------------------------------------- LoRA+
@@ -174,7 +349,7 @@ def loraplus_param_groups(model, lr, loraplus_ratio=16, weight_decay=0.0):
     name holds "lora_B" or it is a vector (DoRA's magnitude, a head's bias); B's biases and
     LayerNorm weights get no weight decay. A head's weight matrix keeps the base lr.
 
-    >>> from lorakit.lora import apply_lora
+    >>> from lorakit.inject import apply_lora
     >>> net = apply_lora(nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 2)), ["0"], r=2, modules_to_save=["1"])
     >>> [(g["lr"], len(g["params"])) for g in loraplus_param_groups(net, lr=1e-3, loraplus_ratio=16)]
     [(0.001, 2), (0.016, 1), (0.016, 1)]
@@ -191,3 +366,27 @@ def loraplus_param_groups(model, lr, loraplus_ratio=16, weight_decay=0.0):
     return [dict(params=groups["A"], lr=lr, weight_decay=weight_decay),
             dict(params=groups["B"], lr=lr * loraplus_ratio, weight_decay=weight_decay),
             dict(params=groups["B_no_decay"], lr=lr * loraplus_ratio, weight_decay=0.0)]
+
+
+class LoraPlus(LoraVariant):
+    """LoRA+: B (and every vector) at lr * ratio (`loraplus_param_groups`); chosen by loraplus_ratio.
+
+    >>> LoraPlus.from_options({"loraplus_ratio": 16}).ratio, LoraPlus.from_options({}) is None
+    (16, True)
+    """
+
+    def __init__(self, ratio=16):
+        self.ratio = ratio
+
+    @classmethod
+    def from_options(cls, options):
+        ratio = options.get("loraplus_ratio")
+        return cls(ratio) if ratio else None
+
+    def param_groups(self, model, lr, weight_decay=0.0):
+        return loraplus_param_groups(model, lr, self.ratio, weight_decay)
+
+
+VARIANTS = (RsLoRA, GaussianInit, PiSSA, DoRA, LoraPlus)  # a new variant: add it here
+# The init_lora_weights values lorakit implements (peft's names): True is Kaiming-uniform A, zero B.
+INIT_CHOICES = (True,) + tuple(v.value for v in VARIANTS if v.option == "init_lora_weights")

@@ -45,16 +45,25 @@ def _show(table, metric, method, rank, spectrum):
         plt.close(fig)
 
 
+def validated_metric(table):
+    """The metric a sweep's `table` validated on: the `<metric>` of its `val_<metric>` column.
+
+    >>> import pandas as pd
+    >>> validated_metric(pd.DataFrame(columns=["rank", "f1", "val_f1"]))
+    'f1'
+    """
+    return next(column[len("val_"):] for column in table.columns if column.startswith("val_"))
+
+
 def rank_explorer(tables, metrics=None, spectra=None):
     """A rank slider with task and method selectors over sweep tables.
 
     `tables` maps a task name to its results table; `metrics` maps a task to the column to show
-    (default: the task's main metric); `spectra` maps (task, rank) to the singular
+    (default: the metric the sweep validated on, its `val_<metric>` column); `spectra` maps (task, rank) to the singular
     values of a trained adapter's update (e.g. `delta_weight_spectrum` of one layer), shown as bars.
     """
     import ipywidgets as w
-    from .tasks import get_task
-    metrics = metrics or {t: get_task(t).main_metric for t in tables}
+    metrics = metrics or {t: validated_metric(table) for t, table in tables.items()}
     spectra = spectra or {}
     task = w.Dropdown(options=list(tables), description="task")
     method = w.Dropdown(options=["lora", "full", "head"], description="method")

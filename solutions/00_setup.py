@@ -1,8 +1,10 @@
 """Solutions to the exercises of notebooks/00_setup.ipynb.
 
 Run from the repository root: python solutions/00_setup.py (every answer is checked by an assert).
+The answers to the lesson's "Check your understanding" questions close the script.
 """
 import torch
+from transformers import BertConfig
 
 import lorakit
 from lorakit.device import select_precision
@@ -51,3 +53,16 @@ assert nb00.check_4(changed)
 assert torch.equal(model.bert.encoder.layer[0].attention.self.query.weight,
                    three.bert.encoder.layer[0].attention.self.query.weight)
 print("4. changed:", changed, "->", [tuple(three_shapes[n]) for n in changed])
+
+# Check your understanding.
+# 1. nn.Linear stores its weight as (d_out, d_in): bert-base's intermediate.dense maps 768 -> 3072, so
+#    (3072, 768), as MiniLM's maps 384 -> 1536 with a (1536, 384) weight (section 3's table).
+# 2. "b": fast mode shrinks data sizes and step counts (pick(full, fast)); the code path and the model stay.
+# 3. "bf16": 8 exponent bits, float32's range; fp16 has 5 and needs loss scaling.
+base = BertConfig()                                       # bert-base's default configuration
+answers = {1: (base.intermediate_size, base.hidden_size), 2: "b", 3: "bf16"}
+assert answers[1] == (3072, 768)
+assert torch.finfo(torch.bfloat16).max > 1e38 > torch.finfo(torch.float16).max   # float32's range, fp16's not
+for k, answer in answers.items():
+    assert getattr(nb00, f"question_{k}")(answer), k
+print("questions:", answers)

@@ -95,3 +95,19 @@ assert worst_gap >= -1e-12
 assert math.isclose(lowrank.low_rank_error(W, 5)["spectral"], s[5].item(), rel_tol=1e-12)
 assert nb01.check_4(s[5].item(), s[5].item() + worst_gap)
 print(f"4. s_6 = {s[5]:.4f}; every random rank-5 fit is at least that far (smallest gap {worst_gap:.4f})")
+
+# Check your understanding.
+# 1. Every column of B A is a combination of B's 3 columns, so rank(B A) <= 3 (min(100, 50) = 50 is
+#    only the bound of any 100 x 50 matrix); random factors reach it.
+B, A = torch.randn(100, 3, generator=gen, dtype=torch.float64), torch.randn(3, 50, generator=gen, dtype=torch.float64)
+assert torch.linalg.matrix_rank(B @ A).item() == 3
+assert nb01.question_1(3)
+# 2. Eckart-Young: ||W - W_2||_F = sqrt(1^2 + 0.5^2) = sqrt(1.25), the tail after the two largest.
+W = lowrank.matrix_with_spectrum(torch.tensor([5.0, 3.0, 1.0, 0.5], dtype=torch.float64), 6, 4, seed=0)
+error_2 = lowrank.low_rank_error(W, 2)["frobenius"]
+assert math.isclose(error_2, math.sqrt(1.25), rel_tol=1e-10)
+assert nb01.question_2(error_2)
+# 3. A (4 x 768) and B (3072 x 4): 4 (768 + 3072) = 15,360 numbers.
+assert lowrank.lora_param_count(768, 3072, 4) == 4 * (768 + 3072) == 15_360
+assert nb01.question_3(lowrank.lora_param_count(768, 3072, 4))
+print(f"questions: rank 3; error {error_2:.4f} = sqrt(1.25); {lowrank.lora_param_count(768, 3072, 4):,} numbers")

@@ -65,15 +65,35 @@ torch.testing.assert_close((sc * B_param @ A_param).detach(), delta_w(lr, sc, G3
 assert nb02.check_3(delta_w)
 print("3. one SGD step: dW = -lr s^2 G^T X A^T A")
 
-# Exercise 4. dL/dz_i = (sigmoid(z_i) - y_i) / n and sigmoid is in (0, 1), y in {0, 1}, so
-# |dL/dz_i| <= 1/n for every z (approached as a wrong answer becomes certain; in float it reaches 1/n). The loss grows without bound (about |z| for a confident wrong answer),
-# but its gradient saturates at 1/n: a badly wrong example pushes hard, yet never explosively.
-z = torch.tensor([-1e4, -50.0, -1.0, 0.0, 1.0, 50.0, 1e4], dtype=dt)
-y = torch.ones_like(z)
-loss, grad = grads.sigmoid_bce(z, y)
-assert (grad.abs() <= 1 / len(z)).all()
-losses = [grads.sigmoid_bce(zi.view(1), torch.ones(1, dtype=dt))[0].item() for zi in z]
-assert losses[0] > 9999                                   # unbounded: about |z|
-loss_1000 = grads.sigmoid_bce(torch.tensor([-1000.0]), torch.ones(1))[0].item()
-assert nb02.check_4((grad.abs() * len(z)).max().item(), loss_1000)
-print("4. max |dL/dz| * n =", (grad.abs() * len(z)).max().item(), "| loss at z=-1e4:", losses[0])
+# Exercise 4. dL/dz = (sigmoid(z) - y) / n, and sigmoid is in (0, 1), y in {0, 1}: |dL/dz| < 1/n for
+# every z, approaching 1/n as a wrong answer becomes certain (in float32 it reaches it). The loss,
+# -log sigmoid(z) for label 1, grows without bound, about |z|. So a badly wrong example pushes hard on
+# the weights, but never harder than 1/n: one outlier cannot blow up a step.
+losses, gradients = [], []
+for z in nb02.Z_4:                                       # -1, -10, -100, -1000; n = 1, label 1
+    loss, grad = grads.sigmoid_bce(torch.tensor([z]), torch.ones(1))
+    losses.append(loss.item())
+    gradients.append(grad.item())
+assert all(abs(g) <= 1 for g in gradients) and gradients[-1] == -1.0
+assert losses[-1] == 1000.0 and losses == sorted(losses)
+assert torch.isinf(-torch.log(torch.sigmoid(torch.tensor(-1000.0))))      # the naive loss overflows
+assert nb02.check_4(losses, gradients)
+print("4. losses", [round(v, 4) for v in losses], "| gradients", [round(g, 6) for g in gradients])
+
+# Check your understanding.
+# 1. dL/dA = s B^T G^T X passes through B = 0; dL/dB = s G^T (X A^T) needs only A, which is random.
+grad_A, grad_B = grads.lora_grads(X, W0, A, torch.zeros_like(B), s, G)
+assert torch.count_nonzero(grad_A) == 0 and torch.count_nonzero(grad_B) > 0
+assert nb02.question_1("A")
+# 2. Adam: ||dW||_F ~ s lr sqrt(d_out r / 3) with s = alpha / r, so it goes as 1 / sqrt(r):
+#    sqrt(4 / 16) = 0.5 from r = 4 to r = 16. Measured with the lesson's helper:
+sizes = {row["r"]: row["update_lora"] for row in grads.update_size_by_rank([4, 16], d_in=256, d_out=256,
+                                                                             lr=1e-3, optimizer="adam")}
+ratio = sizes[16] / sizes[4]
+assert abs(ratio - 0.5) < 0.05, ratio
+assert nb02.question_2(0.5)
+# 3. dL/dz = sigmoid(z) - y = 0.8 - 0 = 0.8 (n = 1).
+z = torch.logit(torch.tensor([0.8], dtype=dt))
+assert math.isclose(grads.sigmoid_bce(z, torch.zeros(1, dtype=dt))[1].item(), 0.8, rel_tol=1e-12)
+assert nb02.question_3(0.8)
+print(f"questions: A; measured ratio {ratio:.3f}; 0.8")

@@ -123,3 +123,20 @@ except RuntimeError:
 mine.unmerge(); ref.unmerge()
 torch.testing.assert_close(mine(x), ref(x))
 assert nb03.check_4(MyLoRALinear)
+print("4. a second merge raises; merge, refused merge, unmerge gives the layer back")
+
+# Check your understanding.
+# 1. nn.Linear keeps its weight as (out_features, in_features): A = nn.Linear(384, 8) has weight (8, 384)
+#    = (r, d_in), B = nn.Linear(8, 1536) has weight (1536, 8) = (d_out, r).
+layer = lorakit.LoRALinear(nn.Linear(384, 1536), r=8, lora_alpha=16)
+shape_A, shape_B = tuple(layer.lora_A.weight.shape), tuple(layer.lora_B.weight.shape)
+assert (shape_A, shape_B) == ((8, 384), (1536, 8))
+assert nb03.question_1(shape_A, shape_B)
+# 2. alpha / r = 16 / 8 = 2; rsLoRA's alpha / sqrt(r) = 16 / sqrt(8) = 5.657.
+scalings = [lorakit.LoRALinear(nn.Linear(12, 8), r=8, lora_alpha=16, use_rslora=rs).scaling for rs in (False, True)]
+assert scalings[0] == 2.0 and math.isclose(scalings[1], 16 / math.sqrt(8))
+assert nb03.question_2(*scalings)
+# 3. (c): the guide's full fine-tuning also has lora_A and lora_B layers (b) and its loss falls too (a);
+#    only its pretrained weights move after a step, which lorakit.audit.audit_lora checks.
+assert nb03.question_3("c")
+print(f"questions: A {shape_A}, B {shape_B}; scalings {scalings[0]:g} and {scalings[1]:.3f}; (c)")

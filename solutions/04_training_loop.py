@@ -62,3 +62,22 @@ for lr in (DEFAULT_LR["lora"], DEFAULT_LR["full"]):
     print(f"3. lr {lr:g}: validation accuracy {result.metrics['accuracy']:.3f}, sum of |B| {norms[lr]:.4f}")
 assert norms[DEFAULT_LR["full"]] < norms[DEFAULT_LR["lora"]] / 5
 assert nb04.check_3(norms, one_lr_is_fair=False)
+
+# Check your understanding.
+# 1. forward (the loss), backward (its gradients), step (uses them), zero_grad (clears them for the next
+#    batch); clearing first, before the forward pass, is the same loop seen one step later.
+assert nb04.question_1(["forward", "backward", "step", "zero_grad"])
+assert nb04.question_1(["zero_grad", "forward", "backward", "step"])
+# 2. The loss of one review is -ln p of its right label: -ln 0.5 = ln 2 = 0.693, whatever the label.
+fifty_fifty = torch.nn.functional.cross_entropy(torch.zeros(4, 2), torch.tensor([0, 1, 1, 0])).item()
+assert math.isclose(fifty_fifty, math.log(2), rel_tol=1e-6)
+assert nb04.question_2(fifty_fifty)
+# 3. A frozen weight gets no gradient, and AdamW skips a tensor whose .grad is None: W0 stays put.
+frozen = torch.nn.Parameter(torch.ones(3), requires_grad=False)
+head = torch.nn.Parameter(torch.ones(3))
+step_optimizer = torch.optim.AdamW([frozen, head], lr=0.1)
+(head * 2).sum().backward()
+step_optimizer.step()
+assert torch.equal(frozen, torch.ones(3)) and not torch.equal(head.detach(), torch.ones(3))
+assert nb04.question_3(False)
+print(f"questions: forward, backward, step, zero_grad; loss {fifty_fifty:.4f} = ln 2; W0 does not move")

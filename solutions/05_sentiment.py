@@ -87,3 +87,15 @@ assert nb05.check_3(minilm_mib, big_mib, {"lora", "head"})
 # 2 GB = 1907 MiB. For the 110 M model the state alone of full fine-tuning (about 1.7 GB) leaves almost
 # nothing for activations, the CUDA context and the data; LoRA and head-only need about a quarter of it
 # (the frozen weights), so they fit with room to spare. That is LoRA's memory argument in one line.
+
+# Check your understanding.
+# Question 1. z = (1.0, 3.0): p(positive) = e^3 / (e^1 + e^3) = sigmoid(3 - 1) = sigmoid(2).
+p_positive = torch.softmax(torch.tensor([1.0, 3.0]), dim=-1)[1].item()
+assert math.isclose(p_positive, torch.sigmoid(torch.tensor(2.0)).item(), rel_tol=1e-6)
+assert nb05.question_1(p_positive)
+# Question 2. A gradient and AdamW's two moments, 4 bytes each in float32: 12 bytes beyond the weight's own 4.
+assert nb05.question_2(3 * 4)
+# Question 3. (b): with one class much larger, a model that favours it keeps a high accuracy while the small
+# class's F1 falls, and macro-F1 with it (exercise 2's [[95, 0], [5, 0]]: accuracy 0.95, macro-F1 below 0.5).
+assert nb05.question_3("b")
+print(f"questions: p(positive) = {p_positive:.4f}; 12 bytes per trainable weight; (b)")

@@ -125,3 +125,19 @@ print(f"   all-linear: validation F1 {result.metrics['f1']:.3f} in {result.metri
 # feed-forward layers too, where most of a transformer's weights are: more to change per step, at four
 # times the LoRA parameters and a slower step. Whether that buys F1 shows only in a full run; in fast mode
 # (a few steps) the difference is noise.
+
+# Check your understanding.
+# Question 1. [CLS] ada love ##lace spoke [SEP]: the first piece of each word takes its tag (B-PER, I-PER,
+# O), the later piece ##lace and the special tokens -100.
+labels = [-100, NER_TAGS.index("B-PER"), NER_TAGS.index("I-PER"), -100, NER_TAGS.index("O"), -100]
+assert labels == align_labels_with_tokens(nb06.Q1_WORD_IDS, nb06.Q1_TAGS)
+assert nb06.question_1(labels)
+# Question 2. Gold ORG (words 0-1) and LOC (word 3); predicted ORG (0-1) and PER (3): one of two predicted
+# entities is right and one of two gold ones found, so precision = recall = F1 = 1/2. Three of the four
+# tags match: token accuracy 3/4.
+entity_f1, token_acc = 1 / 2, 3 / 4
+assert nb06.seqeval_scores([nb06.Q2_GOLD], [nb06.Q2_PREDICTED]) == (entity_f1, entity_f1, entity_f1)
+assert nb06.question_2(entity_f1, token_acc)
+# Question 3. (b): the attention mask hides the padding from the model, not from the loss.
+assert nb06.question_3("b")
+print(f"questions: labels {labels}; entity F1 {entity_f1}, token accuracy {token_acc}; (b)")

@@ -125,3 +125,19 @@ assert rank * 2 * (384 + 384) == per_layer_all_linear
 assert nb07.trainable_params(("query", "value"), rank) == nb07.trainable_params("all-linear", 8) == 332_546
 assert nb07.check_5(rank)
 print(f"5. query and value at rank {rank} train as many weights as all-linear at rank 8: 332,546")
+
+# Check your understanding.
+# Question 1. A window is [CLS] question [SEP] context [SEP]: 64 - 12 - 3 = 49 context tokens; the next
+# window repeats the last 16 of them, so it starts 49 - 16 = 33 context tokens after the previous one.
+per_window = 64 - 12 - tokenizer.num_special_tokens_to_add(pair=True)
+assert nb07.question_1(per_window, per_window - 16)
+# Question 2. (0, 0), the [CLS] token: the window learns to say "not here".
+assert nb07.question_2(0, 0)
+# Question 3. Every pair of the 20 best starts and the 20 best ends: 20 * 20 = 400, before the skipping.
+assert nb07.question_3(20 * 20)
+# Question 4. "norman foster and michel virlogeux" against "norman foster": not equal, so EM 0; 2 shared
+# words, precision 2/5, recall 2/2, F1 = 2 * 0.4 * 1 / 1.4 = 4/7.
+f1 = 2 * (2 / 5) * 1 / (2 / 5 + 1)
+assert math.isclose(f1, 4 / 7)
+assert nb07.question_4(0, f1)
+print(f"questions: {per_window} context tokens per window, step {per_window - 16}; (0, 0); 400 pairs; EM 0, F1 {f1:.4f}")

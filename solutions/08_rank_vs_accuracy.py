@@ -2,7 +2,7 @@
 
 Run from the repository root: python solutions/08_rank_vs_accuracy.py (every answer is checked by an assert).
 Exercises 1-3 read the shipped sweep; exercise 4 runs two small sweeps (seconds with LORAKIT_FAST=1,
-minutes without).
+minutes without). The answers to the lesson's "Check your understanding" questions close the script.
 """
 import math
 import tempfile
@@ -62,7 +62,7 @@ assert not nb08.check_3(lora.loc[1, "std"], se_4, beats_1, beats_4)   # a std ov
 # section 6 with seed 1 tests whether its conclusions are more than one seed's luck. At rank 1 both runs
 # are the same computation, so their results are identical.
 ratios = {r: (16 / math.sqrt(r)) / (16 / r) for r in (1, 4, 16)}      # = sqrt(r)
-assert nb08.check_4(ratios, max(ratios))
+assert nb08.check_4(ratios, 16)                                       # sqrt(16) = 4: furthest from 1
 ranks = pick(full=[1, 4, 16], fast=[1, 4])
 config = TrainConfig(max_train_examples=pick(full=1500, fast=24), max_eval_examples=pick(full=500, fast=24),
                      epochs=pick(full=2, fast=1))
@@ -74,3 +74,16 @@ plain, rs = plain.set_index("rank"), rs.set_index("rank")
 assert plain.loc[1, "accuracy"] == rs.loc[1, "accuracy"]
 for r in ranks:
     print(f"4. seed 1, rank {r:>2}: alpha/r {plain.loc[r, 'accuracy']:.4f}   alpha/sqrt(r) {rs.loc[r, 'accuracy']:.4f}")
+
+# Check your understanding.
+# 1. No: rank 4's mean is above rank 8's by less than the worst-to-best spread of either rank's seeds,
+#    so the seeds alone could have made that difference.
+rank_spread = table[table["method"] == "lora"].groupby("rank")["accuracy"].agg(lambda a: a.max() - a.min())
+assert 0 < lora.loc[4, "mean"] - lora.loc[8, "mean"] < min(rank_spread.loc[4], rank_spread.loc[8])
+# 2. A is 16 x 384 and B is 384 x 16: 16 * (384 + 384) = 12,288.
+# 3. "b": the forward and backward passes through the frozen body; the optimizer updates only the LoRA
+#    factors and the head, and the LoRA products add r (d_in + d_out) per token next to d_in d_out.
+answers = {1: False, 2: 16 * (384 + 384), 3: "b"}
+for k, answer in answers.items():
+    assert getattr(nb08, f"question_{k}")(answer), k
+print("questions:", answers)

@@ -86,3 +86,19 @@ assert tokenizer(text, add_special_tokens=False)["input_ids"] == list(ids)    # 
 # by name; a missing newline or space would change the tokens, and the model would see a format it never learned.
 print(f"2. the prompt by hand: {len(ids)} tokens, the same ids as AskedTask.encode")
 print(text)
+
+# Check your understanding.
+# 1. A zero-shot question is one user turn; the template writes its default system turn before it, and the
+#    generation prompt opens the assistant's turn.
+prompt = tokenizer.decode(ids)
+roles = [part.split("\n", 1)[0] for part in prompt.split("<|im_start|>")[1:]]
+assert roles == ["system", "user", "assistant"]
+assert nb11.question_1(roles)
+# 2. (b): as bare text, the likeliest next token is <|im_end|>, which closes the user's turn; `generate` cuts
+#    the reply there, so it is empty. The model does answer the same question inside its template.
+assert nb11.question_2("b")
+# 3. The shots' cost: the 3-shot prompt's tokens minus the 0-shot prompt's.
+sentiment_test = load_split("sentiment", "test").select([0])
+length = {k: len(AskedTask(SentimentTask(), shots=k).encode(sentiment_test, tokenizer)["input_ids"][0]) for k in (0, 3)}
+assert nb11.question_3(length[3] - length[0])
+print(f"questions: roles {roles}; 3 shots add {length[3] - length[0]} prompt tokens to {length[0]}")

@@ -88,3 +88,17 @@ print("2. counted right:", [reply for reply, right in judged.items() if right])
 # The score lets through a reply that names the answer beside a wrong one, and misses a right answer in other
 # words; on short questions with one-word answers the first happens rarely, and the accepted lists hold the
 # usual forms ("12", "twelve"). Reading the replies that changed (section 2 of the lesson) is the check.
+
+# Check your understanding.
+# 1. `train` kept 0.8 of the update; rescaled(model, k) multiplies every scaling, so 0.8 k = 0.5: k = 0.625.
+factor = 0.5 / 0.8
+assert nb13.question_1(factor)
+# 2. replay 0.3 adds round(0.3 x 240) = 72 replayed rows to 240 task rows: 72 of 312, 23 % of the mixed set.
+run_task = ChatTask(replay=0.3)
+task_rows = read_chat(bundled_data_dir() / "chat" / "train.jsonl").select(range(240))
+replayed = len(run_task.training_set(task_rows)) - len(task_rows)
+assert nb13.question_2(replayed, replayed / (len(task_rows) + replayed))
+# 3. (b): one short run with each method's default learning rate shows what each run learned beside what it
+#    kept; Biderman et al.'s finding (a) came from each method's best learning rate after long training.
+assert nb13.question_3("b")
+print(f"questions: rescale by {factor:g}; {replayed} replayed rows, {replayed / (240 + replayed):.1%} of the mixed set")

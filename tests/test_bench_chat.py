@@ -13,7 +13,6 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-pytest.importorskip("trl")
 from benchmarks.chat import (bench_chat, main, padding_stats, prompt_completion, real_tokens,  # noqa: E402
                              score_to_end_of_turn, tiny_llama)
 from tiny_chat import save_tiny_chat_model, tiny_chat_tokenizer  # noqa: E402

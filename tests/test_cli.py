@@ -207,7 +207,6 @@ def test_two_processes_on_cpu(tmp_path):
     """Under torchrun with 2 processes on a CPU, training runs in both, only rank 0 writes, the
     learning rate follows the schedule of the whole run (accelerate steps it once per process), and
     a deadline stops both processes at rank 0's step."""
-    pytest.importorskip("tensorboard")
     metrics, stdout, rates = torchrun_train(tmp_path, "whole")
     assert metrics["processes"] == 2 and stdout.count("saved to") == 1
     # 60 batches, 30 steps of 2: the schedule counts 60, warm-up 6

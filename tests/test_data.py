@@ -16,6 +16,7 @@ import pytest
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Sequence, Value
 
 import lorakit.data as data
+import lorakit.tasks.by_name as by_name
 from lorakit.data import (bundled_data_dir, bundled_path, load_hub, load_split, load_task_data,
                           read_task_file, task_features)
 from lorakit.errors import ConfigError, DataError, UnknownChoiceError
@@ -424,7 +425,7 @@ def test_load_hub_calls_load_dataset_and_maps(monkeypatch):
         calls.append(name)
         return {"stanfordnlp/sst2": hub_sst2, "lhoestq/conll2003": hub_conll,
                 "rajpurkar/squad": hub_squad}[name]()
-    monkeypatch.setattr(data.datasets, "load_dataset", fake_load_dataset)
+    monkeypatch.setattr(by_name.datasets, "load_dataset", fake_load_dataset)
     assert load_hub("ner")["test"].features == task_features("ner")
     dd = load_task_data("sentiment", source="hub", max_examples=3)
     assert [len(ds) for ds in dd.values()] == [3, 3, 3]
@@ -433,15 +434,16 @@ def test_load_hub_calls_load_dataset_and_maps(monkeypatch):
 
     def offline(name):
         raise ConnectionError("Couldn't reach the Hub\nmore detail")
-    monkeypatch.setattr(data.datasets, "load_dataset", offline)
+    monkeypatch.setattr(by_name.datasets, "load_dataset", offline)
     with pytest.raises(DataError, match=r"^could not load 'rajpurkar/squad' .*ConnectionError: "
                                         r"Couldn't reach the Hub\)$"):
         load_hub("qa")
 
 
 def test_docstring_examples():
-    from lorakit.tasks import ner, qa, reading, sentiment
-    results = [doctest.testmod(m, optionflags=doctest.ELLIPSIS) for m in (data, ner, qa, reading, sentiment)]
+    from lorakit.tasks import conll, ner, qa, reading, registry, sentiment
+    results = [doctest.testmod(m, optionflags=doctest.ELLIPSIS)
+               for m in (data, by_name, conll, ner, qa, reading, registry, sentiment)]
     assert sum(r.failed for r in results) == 0 and sum(r.attempted for r in results) > 10
 
 
@@ -479,5 +481,5 @@ def test_a_csv_review_longer_than_the_csv_modules_field_limit_is_read_whole(tmp_
     long_text = "a long and careful review " * 10_000            # 260 KB in one field
     path = tmp_path / "long.csv"
     path.write_text(f'text,label\n"{long_text}",positive\nshort,negative\n', encoding="utf-8")
-    rows = data.read_task_file("sentiment", path)
+    rows = read_task_file("sentiment", path)
     assert len(rows) == 2 and rows[0]["text"] == long_text

@@ -51,6 +51,17 @@ def test_nb00_says_nothing_of_the_answers():
         assert not any(str(x) in str(v) for x in (770, 1769472, "1,769,472", 73728, "73,728", "classifier.bias"))
 
 
+def test_nb00_questions():
+    assert nb00.question_1((3072, 768))
+    assert rejected(nb00.question_1((768, 3072)), "(d_out, d_in)")
+    assert rejected(nb00.question_1((1536, 384)), "MiniLM")
+    assert nb00.question_2("b")
+    assert rejected(nb00.question_2("a"), "code path") and rejected(nb00.question_2("c"), "model")
+    assert nb00.question_3("bf16")
+    assert rejected(nb00.question_3("fp16"), "loss scaling") and rejected(nb00.question_3("BF16"), "answer")
+    assert "3072, 768" not in str(nb00.question_1((768, 3072)))
+
+
 def test_nb01():
     assert nb01.check_1(307.2)
     assert rejected(nb01.check_1(307)) and rejected(nb01.check_1(192), "384 x 1536") and rejected(nb01.check_1("307.2"))
@@ -86,9 +97,14 @@ def test_nb02():
     assert rejected(nb02.check_3(lambda lr, s, G, X, A: -delta_w(lr, s, G, X, A)), "sign")
     assert rejected(nb02.check_3(lambda lr, s, G, X, A: -lr * s * G.T @ X @ A.T @ A), "factor s")
     assert rejected(nb02.check_3(lambda lr, s, G, X, A: 1 / 0), "ZeroDivisionError")
-    assert nb02.check_4(1.0, 1000.0)
-    assert rejected(nb02.check_4(1.0, float("inf")), "sigmoid_bce")
-    assert rejected(nb02.check_4(0.5, 1000.0), "gradient")
+    losses = [math.log1p(math.exp(-abs(z))) + max(-z, 0.0) for z in nb02.Z_4]     # -log sigmoid(z), stably
+    gradients = [-1 / (1 + math.exp(z)) for z in nb02.Z_4]                          # sigmoid(z) - 1
+    assert nb02.check_4(losses, gradients)
+    assert rejected(nb02.check_4(losses[:3] + [float("inf")], gradients), "losses", "sigmoid_bce")
+    assert rejected(nb02.check_4(losses, [-g for g in gradients]), "gradients", "sign")
+    assert rejected(nb02.check_4(losses, [g / 4 for g in gradients]), "gradients", "n = 1")
+    assert rejected(nb02.check_4([1.0] * 4, gradients), "losses")          # a loss that stays bounded
+    assert rejected(nb02.check_4(1000.0, gradients), "four numbers")
 
 
 def test_nb03():
@@ -117,3 +133,40 @@ def test_nb03():
     assert rejected(nb03.check_3(338_690 - 6144), "pooler")
     assert rejected(nb03.check_3(338_690 - 6 * 15_360), "feed-forward")
     assert rejected(nb03.check_3(12 * 6144))
+
+
+def says_nothing_of(v, *answers):
+    """The verdict `v` does not print any of `answers`."""
+    return not any(str(a) in str(v) for a in answers)
+
+
+def test_nb01_questions():
+    assert nb01.question_1(3) and nb01.question_2(math.sqrt(1.25)) and nb01.question_3(15_360)
+    assert rejected(nb01.question_1(50), "combination of the columns of B") and says_nothing_of(nb01.question_1(50), 3)
+    assert rejected(nb01.question_1(3.0), "whole number")
+    assert rejected(nb01.question_2(1.25), "squared") and rejected(nb01.question_2(1.0), "spectral")
+    assert rejected(nb01.question_2(1.5), "square root") and says_nothing_of(nb01.question_2(1.5), "1.118")
+    assert rejected(nb01.question_3(2 * 4 * 768), "d_out") and rejected(nb01.question_3(768 * 3072), "full update")
+    assert says_nothing_of(nb01.question_3(1), "15360", "15,360")
+
+
+def test_nb02_questions():
+    assert nb02.question_1("A") and nb02.question_2(0.5) and nb02.question_3(0.8)
+    assert rejected(nb02.question_1("B"), "needs A") and rejected(nb02.question_1("both"), '"A" or "B"')
+    assert rejected(nb02.question_2(0.25), "s sqrt(r)") and rejected(nb02.question_2(1.0), "rsLoRA")
+    assert rejected(nb02.question_2(1 / 8), "SGD") and says_nothing_of(nb02.question_2(2.0), "0.5")
+    assert rejected(nb02.question_3(-0.8), "sign") and rejected(nb02.question_3(0.2), "y = 0")
+    assert rejected(nb02.question_3(0.16), "p - y")
+
+
+def test_nb03_questions():
+    assert nb03.question_1((8, 384), (1536, 8)) and nb03.question_1([8, 384], [1536, 8])
+    assert rejected(nb03.question_1((384, 8), (8, 1536)), "out_features, in_features")
+    assert rejected(nb03.question_1((1536, 8), (8, 384)), "reads the input")
+    assert rejected(nb03.question_1((8, 1536), (384, 8)), "input size")
+    assert nb03.question_2(2.0, 16 / math.sqrt(8))
+    assert rejected(nb03.question_2(2.0, 2.0), "sqrt(r)") and rejected(nb03.question_2(0.5, 16 / math.sqrt(8)), "not r / alpha")
+    assert says_nothing_of(nb03.question_2(1.0, 1.0), "5.65", "2.0")
+    assert nb03.question_3("c")
+    assert rejected(nb03.question_3("a"), "loss falls too") and rejected(nb03.question_3("b"), "lora_A and lora_B layers too")
+    assert rejected(nb03.question_3("d"), '"a", "b" or "c"')

@@ -3,6 +3,8 @@
 The answers are the ones solutions/04_training_loop.py computes (that script also asserts that the
 checkers accept them).
 """
+import math
+
 import torch
 
 from lorakit.exercises import nb04
@@ -66,3 +68,27 @@ def test_04_3_one_learning_rate():
     assert not nb04.check_3({1e-3: 0.93, 5e-5: 0.06}, one_lr_is_fair=True)
     assert not nb04.check_3({1e-3: 0.93, 5e-5: 0.5}, one_lr_is_fair=False)
     assert not nb04.check_3({1e-3: 0.93}, one_lr_is_fair=False)
+
+
+def test_04_questions():
+    assert nb04.question_1(["forward", "backward", "step", "zero_grad"])
+    assert nb04.question_1(("zero_grad", "forward", "backward", "step"))
+    assert nb04.question_1(["forward", "zero_grad", "backward", "step"])      # cleared before backward: fine
+    v = nb04.question_1(["forward", "step", "backward", "zero_grad"])
+    assert not v and "backward comes first" in str(v)
+    v = nb04.question_1(["forward", "backward", "zero_grad", "step"])
+    assert not v and "throws the gradients away" in str(v)
+    v = nb04.question_1(["backward", "forward", "step", "zero_grad"])
+    assert not v and "loss that the forward pass computes" in str(v)
+    v = nb04.question_1(["forward", "backward", "step"])
+    assert not v and "each once" in str(v)
+    assert nb04.question_2(math.log(2)) and nb04.question_2(0.6931)
+    v = nb04.question_2(0.5)
+    assert not v and "-log p" in str(v) and "0.69" not in str(v)
+    v = nb04.question_2(1.0)
+    assert not v and "natural logarithm" in str(v)
+    assert nb04.question_3(False)
+    v = nb04.question_3(True)
+    assert not v and "no gradient" in str(v)
+    v = nb04.question_3("no")
+    assert not v and "True or False" in str(v)

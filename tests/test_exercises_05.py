@@ -2,6 +2,8 @@
 
 The answers are the ones solutions/05_sentiment.py computes (that script also asserts that the checkers accept them).
 """
+import math
+
 import pytest
 import torch
 
@@ -41,3 +43,27 @@ def test_05_3_training_state():
     v = nb05.check_3({m: x * 2**20 / 1e6 for m, x in minilm.items()}, large, {"lora", "head"})
     assert not v and "MB" in str(v)
     assert not nb05.check_3(minilm, large, {"full"})
+    v = nb05.check_3(minilm, large, {"full", "lora", "head"})              # full's state fits, with little room left
+    assert not v and "less than half" in str(v)
+
+
+def test_05_question_1_probability_from_two_logits():
+    assert nb05.question_1(1 / (1 + math.exp(-2.0)))                        # sigmoid(z1 - z0), z = (1, 3)
+    v = nb05.question_1(math.tanh(2.0))
+    assert not v and "tanh" in str(v) and "0.96" not in str(v) and "0.88" not in str(v)
+    assert "exponentiates" in str(nb05.question_1(0.75))                  # 3 / (1 + 3), no exponentials
+    assert "replace ..." in str(nb05.question_1(...))
+
+
+def test_05_question_2_bytes_per_trainable_weight():
+    assert nb05.question_2(12)
+    v = nb05.question_2(4)                                                  # the gradient only
+    assert not v and "two running averages" in str(v)
+    assert "not extra" in str(nb05.question_2(16))
+
+
+def test_05_question_3_when_accuracy_and_macro_f1_differ():
+    assert nb05.question_3("b") and nb05.question_3(" (B) ")
+    v = nb05.question_3("a")
+    assert not v and "balanced" in str(v)
+    assert "a, b or c" in str(nb05.question_3("d"))

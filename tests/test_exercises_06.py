@@ -64,3 +64,28 @@ def test_06_5_all_linear_parameter_count():
     assert not nb06.check_5(77_193)                                   # query and value only
     assert not nb06.check_5(335_241 - (384 * 9 + 9))                  # head forgotten
     assert not nb06.check_5(335_241 + 1)
+
+
+def test_06_question_1_labels_of_sub_word_tokens():
+    assert nb06.question_1(align_labels_with_tokens(nb06.Q1_WORD_IDS, nb06.Q1_TAGS))
+    assert nb06.question_1([-100, 1, 2, -100, 0, -100])
+    v = nb06.question_1([-100, 1, 2, 2, 0, -100])                         # the later piece labelled too
+    assert not v and "token 3 (##lace)" in str(v) and "later piece" in str(v)
+    v = nb06.question_1([0, 1, 2, -100, 0, 0])                            # [CLS] and [SEP] labelled O
+    assert not v and "belongs to no word" in str(v)
+    assert "one label per token" in str(nb06.question_1([1, 2, 0]))       # one label per word
+
+
+def test_06_question_2_entity_f1_against_token_accuracy():
+    assert nb06.question_2(0.5, 0.75)
+    v = nb06.question_2(0.75, 0.75)                                       # F1 counted over tags
+    assert not v and "whole entities" in str(v) and "accuracy" not in str(v)
+    v = nb06.question_2(0.5, 0.5)                                         # the O word forgotten
+    assert not v and "O included" in str(v)
+
+
+def test_06_question_3_padding_with_o():
+    assert nb06.question_3("b")
+    v = nb06.question_3("a")
+    assert not v and "not the loss" in str(v)
+    assert not nb06.question_3("c")

@@ -87,3 +87,34 @@ def test_07_4_answers_beyond_the_first_window():
 def test_07_5_parameter_matched_rank():
     assert nb07.check_5(36)
     assert not nb07.check_5(8) and not nb07.check_5(35) and not nb07.check_5(37) and not nb07.check_5(0)
+
+
+def test_07_question_1_window_size_and_step():
+    assert nb07.question_1(64 - 12 - 3, 64 - 12 - 3 - 16)
+    v = nb07.question_1(64 - 12, 16)                                      # special tokens forgotten, stride as step
+    assert not v and "[CLS] and two [SEP]" in str(v) and "not how far" in str(v)
+    v = nb07.question_1(49, 49)                                           # windows side by side
+    assert not v and "overlap" in str(v)
+
+
+def test_07_question_2_target_of_a_window_without_the_answer():
+    assert nb07.question_2(0, 0)
+    v = nb07.question_2(-100, -100)                                       # lesson 06's ignore label
+    assert not v and "lesson 06" in str(v)
+    assert not nb07.question_2(None, None)
+
+
+def test_07_question_3_pairs_scored_by_the_n_best_search():
+    assert nb07.question_3(400)
+    v = nb07.question_3(20)
+    assert not v and "paired with each" in str(v)
+    assert not nb07.question_3(210)
+
+
+def test_07_question_4_squad_scores_of_a_long_answer():
+    p, r = 2 / 5, 1.0
+    assert nb07.question_4(0, 2 * p * r / (p + r))
+    v = nb07.question_4(0, p)                                             # the precision
+    assert not v and "harmonic mean" in str(v)
+    v = nb07.question_4(1, 100 * 2 * p * r / (p + r))                     # EM on the overlap, F1 in percent
+    assert not v and "whole normalised strings" in str(v) and "fraction" in str(v)

@@ -61,3 +61,19 @@ def test_08_4_rslora_ratios():
     assert not nb08.check_4({r: 1 / v for r, v in ratios.items()}, 16)        # upside down
     assert not nb08.check_4(ratios, 1)
     assert not nb08.check_4([1, 2, 4], 16)
+
+
+def test_08_4_needs_every_live_rank():
+    assert not nb08.check_4({4: 2.0}, 4)                                      # one rank only
+    assert "1, 4 and 16" in str(nb08.check_4({4: 2.0}, 4))
+
+
+def test_08_questions():
+    assert nb08.question_1(False)
+    assert not nb08.question_1(True) and "spread between seeds" in str(nb08.question_1(True))
+    assert nb08.question_2(16 * (384 + 384))
+    assert not nb08.question_2(16 * 384) and "both factors" in str(nb08.question_2(16 * 384))
+    assert not nb08.question_2(384 * 384) and "freezes" in str(nb08.question_2(384 * 384))
+    assert nb08.question_3("b")
+    assert not nb08.question_3("a") and "optimizer" in str(nb08.question_3("a"))
+    assert "12288" not in str(nb08.question_2(1)) and "12,288" not in str(nb08.question_2(1))

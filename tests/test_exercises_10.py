@@ -78,3 +78,15 @@ def test_10_4_longer_training(trained_like):
     inverted = dict(long, factor=long["w_on_delta"] / long["delta_norm"])
     assert not nb10.check_4(short, inverted, True, True)
     assert not nb10.check_4(amplification(W0, layer.get_delta_weight(), r=2), long, True, True)  # not rank 4
+
+
+def test_10_questions():
+    assert nb10.question_1(4 / 384) and nb10.question_1(0.011)
+    assert not nb10.question_1(0.0) and "not orthogonal" in str(nb10.question_1(0.0))
+    assert not nb10.question_1(1 / 384) and "0.010" not in str(nb10.question_1(1 / 384))
+    assert nb10.question_2(8)
+    assert not nb10.question_2(384) and "through r dimensions" in str(nb10.question_2(384))
+    assert nb10.question_3(0)
+    assert not nb10.question_3(2) and "unmerged" in str(nb10.question_3(2))
+    assert nb10.question_4(False)
+    assert not nb10.question_4(True) and "W^T W" in str(nb10.question_4(True))

@@ -25,3 +25,24 @@ def test_check_2_what_counts_as_right():
     assert "meaning" in str(nb13.check_2({"The City of Light.": True}))
     assert not nb13.check_2({"Paris": "yes"})
     assert not nb13.check_2({})
+
+
+def test_question_1_the_dial_factor():
+    assert nb13.question_1(0.625) and nb13.question_1(5 / 8)
+    assert "already holds" in str(nb13.question_1(0.5))
+    assert "which factor" in str(nb13.question_1(0.4))
+    assert "0.625" not in str(nb13.question_1(0.4))
+
+
+def test_question_2_replayed_rows_and_their_share():
+    assert nb13.question_2(72, 72 / 312)
+    assert "share of the mixed set is smaller" in str(nb13.question_2(72, 0.3))
+    assert "for every task row" in str(nb13.question_2(103, 0.3))     # 0.3 of the mixed set
+    assert "over all the rows" in str(nb13.question_2(72, 0.5))
+
+
+def test_question_3_what_one_short_run_shows():
+    assert nb13.question_3("b")
+    assert "best learning rate" in str(nb13.question_3("a"))
+    assert "one learning rate" in str(nb13.question_3("c"))
+    assert "one letter" in str(nb13.question_3(2))

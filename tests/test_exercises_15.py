@@ -33,3 +33,29 @@ def test_check_2_memory_of_a_7b_model():
     assert not nb15.check_2({"bf16": 14.0})
     placeholder = nb15.check_2({"bf16": 0.0, "nf4": 0.0, "lora_training": 0.0})
     assert not placeholder and "3.61" not in str(placeholder) and "14" not in str(placeholder)
+
+
+def test_question_1_a_weight_after_nf4():
+    assert nb15.question_1(0.2461 * 0.2)                             # the nearest NF4 value, times the absmax
+    for wrong, hint in [(0.05, "16 values times the absmax"), (0.25, "multiply back"),
+                        (0.2461, "multiplies it by the block's absmax"), (0.3379 * 0.2, "nearest")]:
+        verdict = nb15.question_1(wrong)
+        assert not verdict and hint in str(verdict) and "0.049" not in str(verdict), (wrong, str(verdict))
+
+
+def test_question_2_what_a_qlora_layer_trains():
+    assert nb15.question_2({"lora_A", "lora_B"}) and nb15.question_2(["lora_B", "lora_A"])
+    verdict = nb15.question_2({"codes", "absmax", "lora_A", "lora_B"})
+    assert not verdict and "frozen" in str(verdict)
+    verdict = nb15.question_2({"lora_B"})
+    assert not verdict and "both LoRA factors" in str(verdict)
+    assert not nb15.question_2("lora_A, lora_B") and not nb15.question_2({"lora_C", "lora_A", "lora_B"})
+
+
+def test_question_3_a_weight_stored_exactly():
+    assert nb15.question_3(1)
+    verdict = nb15.question_3(0)
+    assert not verdict and "largest magnitude" in str(verdict)
+    verdict = nb15.question_3(64)
+    assert not verdict and "16 values" in str(verdict)
+    assert not nb15.question_3(True)

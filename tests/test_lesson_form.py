@@ -49,3 +49,22 @@ def test_closes_with_summary_exercises_and_next(path):
                 if line.startswith("#")]
     for part in ("summary", "exercises", "next"):
         assert any(part in h for h in headings), f"{path.name}: no heading for '{part}' at the close"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=ids(LESSONS))
+def test_check_your_understanding_is_answered_in_place(path):
+    headings = [line.lower() for text in cells(path, "markdown") for line in text.splitlines() if line.startswith("## ")]
+    assert any("check your understanding" in h for h in headings), f"{path.name}: no 'Check your understanding' section"
+    asked = {int(n) for text in cells(path, "code") for n in re.findall(r"\.question_(\d+)\(", text)}
+    assert len(asked) >= 2, f"{path.name}: {len(asked)} questions checked in place (question_N calls), at least 2 expected"
+
+
+@pytest.mark.parametrize("path", [p for p in LESSONS if not p.name.startswith("00_")], ids=ids(LESSONS[1:]))
+def test_a_figure_in_every_lesson_after_setup(path):
+    code = "\n".join(cells(path, "code"))
+    names = [n.strip() for group in re.findall(r"^from lorakit\.figures(?:\.\w+)? import (.+)$", code, re.M)
+             for n in group.split("#")[0].split(",")]
+    drawn = any(re.search(rf"\b{re.escape(n)}[.(]", code.split("import", 1)[0] + code.replace(f"import {n}", ""))
+                for n in names if n)
+    pictured = any(re.search(r"!\[[^\]]*\]\(figures/", text) for text in cells(path, "markdown"))
+    assert drawn or pictured, f"{path.name}: no figure drawn with lorakit.figures and no image from notebooks/figures/"

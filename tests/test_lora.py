@@ -81,6 +81,33 @@ def test_forward_and_gradients_equal_peft_layer(rslora):
     assert ours.base_layer.weight.grad is None                    # W0 frozen: no dL/dW0 formed
 
 
+@pytest.mark.parametrize("conv1d", [False, True])
+@pytest.mark.parametrize("rslora", [False, True])
+def test_fused_and_plain_training_paths_agree(conv1d, rslora):
+    """The one switch, `LoRALinear.fused`: the fused step (MergedWeightLoRA, the backward by hand)
+    and the plain one (autograd through add_update) give the same outputs and gradients of x, A, B."""
+    from transformers.pytorch_utils import Conv1D
+    torch.manual_seed(0)
+    base = Conv1D(16, 24) if conv1d else nn.Linear(24, 16)
+    fused = LoRALinear(base, r=4, lora_alpha=8, use_rslora=rslora)
+    nn.init.normal_(fused.lora_B.weight)
+    plain = copy.deepcopy(fused)
+    plain.fused = False
+    x = torch.randn(3, 7, 24)
+    xs = [x.clone().requires_grad_(), x.clone().requires_grad_()]
+    assert fused.folds(xs[0]) and not plain.folds(xs[1])
+    outs = [fused(xs[0]), plain(xs[1])]
+    assert not torch.equal(outs[0], fused.base_layer(x))                 # the update is there
+    torch.testing.assert_close(outs[0], outs[1], rtol=1e-5, atol=1e-5)
+    grad = torch.randn_like(outs[0])
+    for out in outs:
+        out.backward(grad)
+    close = dict(rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(xs[0].grad, xs[1].grad, **close)
+    torch.testing.assert_close(fused.lora_A.weight.grad, plain.lora_A.weight.grad, **close)
+    torch.testing.assert_close(fused.lora_B.weight.grad, plain.lora_B.weight.grad, **close)
+
+
 def test_an_unfrozen_base_still_gets_its_gradient():
     """Someone who unfreezes W0 (full fine-tuning, or the guide's mistake) must see it trained:
     the folded path, which returns no gradient for W0, is then not taken."""

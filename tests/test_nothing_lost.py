@@ -143,10 +143,19 @@ def test_out_where_nothing_can_be_written(capsys, no_training):
     assert_one_line_error(train(capsys, "/proc/lorakit-run"), "--out", "cannot write in /proc")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write in a read-only folder")
-def test_out_in_a_read_only_folder(tmp_path, capsys, no_training):
+def test_out_in_a_read_only_folder(tmp_path, monkeypatch, capsys, no_training):
+    """A folder without write permission. Root (as CI runs) may write in any folder whatever its mode,
+    so the folder also refuses what the operating system refuses a user there: making a file in it."""
+    import tempfile
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
+    make_folder = tempfile.mkdtemp
+
+    def refused(*args, dir=None, **kwargs):
+        if dir is not None and Path(dir) == locked:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(dir))
+        return make_folder(*args, dir=dir, **kwargs)
+    monkeypatch.setattr("lorakit._io.tempfile.mkdtemp", refused)
     assert_one_line_error(train(capsys, locked / "run"), "--out", "cannot write", "Permission denied")
 
 

@@ -5,6 +5,7 @@ import pytest
 import lorakit.sweep as sweep
 from lorakit import ConfigError, DataError
 from lorakit.plots import plot_rank_sweep
+from lorakit import widgets
 from lorakit.widgets import describe_rank, rank_explorer
 
 
@@ -93,6 +94,7 @@ def small_table():
     rows += [("full", 0, s, 0.95 + 0.001 * s, 1000) for s in (0, 1, 2)]
     rows += [("head", 0, s, 0.7, 100) for s in (0, 1, 2)]
     table = pd.DataFrame(rows, columns=["method", "rank", "seed", "accuracy", "trainable_params"])
+    table["val_accuracy"] = table["accuracy"]      # a sweep records the metric it validated on
     table["train_seconds"] = 2.0
     return table
 
@@ -119,6 +121,7 @@ def test_summarize_and_explorer():
     assert info["runs"] == 3 and info["trainable_params"] == 40
     assert describe_rank(table, 16, "accuracy") == {"runs": 0}
     widget = rank_explorer({"sentiment": table}, spectra={("sentiment", 4): [1.0, 0.5, 0.1, 0.0]})
+    assert widgets.validated_metric(table) == "accuracy"
     slider = widget.children[1]
     assert list(slider.options) == [1, 2, 4, 8]
     slider.value = 4  # moving the slider redraws without error

@@ -2,14 +2,11 @@
 says in one line what to install."""
 import json
 
-import pytest
-
 from lorakit.cli import main
 from test_errors import TINY, assert_one_line_error, in_process
 
 
 def test_training_curves_for_tensorboard(tmp_path, capsys):
-    pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     out, logs = tmp_path / "run", tmp_path / "logs"
     assert main(["train", "--task", "sentiment", "--out", str(out), *TINY, "--epochs", "2", "--batch-size", "8",

@@ -191,6 +191,28 @@ def test_pissa_converts_to_lora_for_the_original_weights(inputs, tmp_path):
     torch.testing.assert_close(theirs(**inputs).logits, model(**inputs).logits, **TOL)
 
 
+def test_each_variant_is_one_class_that_owns_the_steps_it_changes(monkeypatch):
+    from lorakit import variants
+    from lorakit.layer import LoRALinear
+    layer = LoRALinear(nn.Linear(8, 8), r=2, lora_alpha=4, use_rslora=True, use_dora=True,
+                       init_lora_weights="pissa")
+    assert {step: type(v).__name__ for step, v in layer.variant.items()} == {
+        "scaling": "RsLoRA", "init_weights": "PiSSA", "fit_to_base": "DoRA", "forward": "DoRA",
+        "merge": "DoRA", "unmerge": "DoRA", "param_groups": "LoraVariant"}
+    assert LoRALinear(nn.Linear(8, 8), r=2, lora_alpha=4).variant["forward"] is variants.PLAIN
+
+    class Halved(variants.LoraVariant):  # a new variant: one class, added to VARIANTS
+        option, value = "halve", True
+
+        def scaling(self, r, lora_alpha):
+            return lora_alpha / r / 2
+
+    monkeypatch.setattr(variants, "VARIANTS", variants.VARIANTS + (Halved,))
+    assert isinstance(variants.select(halve=True)["scaling"], Halved)
+    with pytest.raises(ConfigError, match="RsLoRA and Halved both change LoRA's scaling"):
+        variants.select(use_rslora=True, halve=True)
+
+
 def test_unknown_init_is_refused():
     from lorakit import ConfigError
     with pytest.raises(ConfigError, match="init_lora_weights must be one of"):

@@ -4,9 +4,10 @@ Example:
     >>> check_3({"T4": "bf16", "A100": "bf16", "H100": "bf16"})
     Exercise 3: not yet: T4: bf16 needs compute capability 8.0 or newer.
 """
-from . import verdict
+from . import question, verdict
 
 HIDDEN, LABELS, LAYERS = 384, 2, 12          # MiniLM's width, the sentiment labels, query + value layers
+BASE = 768                                   # bert-base's width (question 1)
 GPUS = {"T4": (7, 5), "A100": (8, 0), "H100": (9, 0)}
 
 
@@ -94,3 +95,49 @@ def check_4(changed):
         problems.append("one more head parameter depends on the number of labels" if changed & right
                         else "look at the layer that outputs one number per label")
     return verdict(4, problems)
+
+
+# Check your understanding: short questions on the lesson itself.
+
+def question_1(shape):
+    """Question 1: the shape of the `intermediate.dense` weight of bert-base (768 -> 3072), as a tuple.
+
+    >>> question_1((768, 3072))
+    Question 1: not yet: nn.Linear stores its weight as (d_out, d_in): one row per output.
+    """
+    if not (isinstance(shape, (tuple, list)) and len(shape) == 2):
+        return question(1, ["give the shape as a tuple of two ints, (rows, columns)"])
+    shape = tuple(shape)
+    if shape == (BASE, 4 * BASE):
+        return question(1, ["nn.Linear stores its weight as (d_out, d_in): one row per output"])
+    if sorted(shape) == [HIDDEN, 4 * HIDDEN]:
+        return question(1, ["that is MiniLM's layer; bert-base is 768 wide, with a feed-forward 4 times wider"])
+    if shape != (4 * BASE, BASE):
+        return question(1, ["the layer maps bert-base's 768-wide vectors into its 3072-wide feed-forward"])
+    return question(1, [])
+
+
+def question_2(choice):
+    """Question 2: what LORAKIT_FAST=1 changes: "a" the code path, "b" data sizes and step counts,
+    "c" the model.
+
+    >>> question_2("a")
+    Question 2: not yet: the code path is the same in both modes: only numbers change, through pick(full, fast).
+    """
+    why = {"a": "the code path is the same in both modes: only numbers change, through pick(full, fast)",
+           "c": "every lesson uses the same bundled model in both modes: fast mode only shrinks numbers"}
+    if choice not in ("a", "b", "c"):
+        return question(2, ['answer "a", "b" or "c"'])
+    return question(2, [why[choice]] if choice in why else [])
+
+
+def question_3(fmt):
+    """Question 3: the 16-bit format with float32's range (8 exponent bits), "fp16" or "bf16".
+
+    >>> question_3("fp16")
+    Question 3: not yet: fp16 has 5 exponent bits, a small range: that is why it needs loss scaling.
+    """
+    if fmt not in ("fp16", "bf16"):
+        return question(3, ['answer "fp16" or "bf16"'])
+    return question(3, ["fp16 has 5 exponent bits, a small range: that is why it needs loss scaling"]
+                    if fmt == "fp16" else [])

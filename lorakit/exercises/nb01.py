@@ -9,7 +9,7 @@ import math
 
 import torch
 
-from . import close, verdict
+from . import close, question, verdict
 
 
 def check_1(rank):
@@ -112,3 +112,59 @@ def check_4(s6, smallest_error):
         problems.append("smallest_error: below s_6 would break Eckart-Young; use the spectral norm "
                         "(matrix_norm(..., ord=2)) of W minus a rank-5 matrix")
     return verdict(4, problems)
+
+
+# "Check your understanding": three short questions, answered in the lesson (sections 1, 3 and 4).
+
+def question_1(rank):
+    """The largest rank that W = B A can have, for B of shape (100, 3) and A of shape (3, 50).
+
+    >>> question_1(50)
+    Question 1: not yet: min(100, 50) bounds any 100 x 50 matrix, but a product is bounded by less: every column of B A is a combination of the columns of B.
+    """
+    if not isinstance(rank, int) or isinstance(rank, bool):
+        return question(1, ["give the rank as a whole number (an int)"])
+    if rank in (50, 100):
+        return question(1, ["min(100, 50) bounds any 100 x 50 matrix, but a product is bounded by less: "
+                            "every column of B A is a combination of the columns of B"])
+    if rank != 3:
+        return question(1, ["the rank of a product is at most its inner dimension, the r of B (m x r) and A (r x n)"])
+    return question(1, [])
+
+
+def question_2(error):
+    """||W - W_2||_F, the Frobenius error of the best rank-2 approximation of a matrix whose singular
+    values are 5, 3, 1 and 0.5.
+
+    >>> question_2(1.0)
+    Question 2: not yet: that is the spectral error, s_3; the Frobenius error takes every singular value left out.
+    """
+    left_out = [1.0, 0.5]
+    if close(error, math.sqrt(sum(v * v for v in left_out))):
+        return question(2, [])
+    if close(error, sum(v * v for v in left_out)):
+        return question(2, ["that is the squared error; the norm is its square root"])
+    if close(error, 1.0):
+        return question(2, ["that is the spectral error, s_3; the Frobenius error takes every singular value left out"])
+    if close(error, sum(left_out)):
+        return question(2, ["add the squares of the singular values left out, then take the square root"])
+    return question(2, ["Eckart-Young: the error is the tail of the spectrum, the values after the k = 2 largest"])
+
+
+def question_3(count):
+    """How many numbers LoRA with r = 4 trains in A and B on a Linear layer 768 -> 3072.
+
+    >>> question_3(2 * 4 * 768)
+    Question 3: not yet: B is d_out x r, and d_out is 3072 here, not 768.
+    """
+    if not isinstance(count, int) or isinstance(count, bool):
+        return question(3, ["give the count as a whole number (an int)"])
+    r, d_in, d_out = 4, 768, 3072
+    if count == r * (d_in + d_out):
+        return question(3, [])
+    if count in (2 * r * d_in, 2 * r * d_out):
+        return question(3, [f"B is d_out x r, and d_out is {d_out} here, not {d_in}"
+                            if count == 2 * r * d_in else f"A is r x d_in, and d_in is {d_in} here, not {d_out}"])
+    if count == d_in * d_out:
+        return question(3, ["that is a full update, d_in x d_out; LoRA trains A (r x d_in) and B (d_out x r)"])
+    return question(3, ["add the sizes of A (r x d_in) and B (d_out x r)"])

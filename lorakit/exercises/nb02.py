@@ -12,7 +12,7 @@ import math
 import torch
 from torch import nn
 
-from . import close, verdict
+from . import close, question, verdict
 
 
 def random_case(seed, n=5, d_in=7, d_out=6, r=3):
@@ -99,22 +99,89 @@ def check_3(delta_w):
     return verdict(3, ["it differs from the real step: start from B_1 = -lr dL/dB and dW = s B_1 A"])
 
 
-def check_4(max_grad_times_n, loss_at_minus_1000):
-    """For label 1: the largest |dL/dz| x n you measured with `grads.sigmoid_bce` over very negative
-    and very positive z, and the loss at z = -1000.
+Z_4 = (-1.0, -10.0, -100.0, -1000.0)        # exercise 4's logits, one example each, label 1
 
-    >>> check_4(1.0, float("inf"))
-    Exercise 4: not yet: loss: inf comes from log(sigmoid(z)) computed directly; use grads.sigmoid_bce.
+
+def check_4(losses, gradients):
+    """Exercise 4: `grads.sigmoid_bce`'s loss and gradient dL/dz for one example (n = 1) of label 1 at
+    each z of `Z_4` (-1, -10, -100, -1000): two lists of four numbers, in that order. The gradient
+    stays within 1 in size (1/n) however wrong the logit; the loss grows without bound, about |z|.
+
+    >>> check_4([1.3133, 10.0, 100.0, float("inf")], [-0.7311, -0.99995, -1.0, -1.0])
+    Exercise 4: not yet: losses: inf comes from log(sigmoid(z)) computed directly; use grads.sigmoid_bce.
     """
+    def numbers(values):
+        try:
+            values = [float(v) for v in values]
+        except (TypeError, ValueError):
+            return None
+        return values if len(values) == len(Z_4) else None
+
+    losses, gradients = numbers(losses), numbers(gradients)
+    right_losses = [math.log1p(math.exp(z)) - z for z in Z_4]                 # -log sigmoid(z)
+    right_grads = [-1 / (1 + math.exp(z)) for z in Z_4]                      # sigmoid(z) - 1
     problems = []
-    if not close(max_grad_times_n, 1.0, abs_=1e-3) or max_grad_times_n > 1.0 + 1e-12:
-        problems.append("gradient: try z far below 0 (a confident wrong answer), and multiply by n")
-    try:
-        loss = float(loss_at_minus_1000)
-    except (TypeError, ValueError):
-        return verdict(4, problems + ["loss: give a number"])
-    if math.isinf(loss) or math.isnan(loss):
-        problems.append("loss: inf comes from log(sigmoid(z)) computed directly; use grads.sigmoid_bce")
-    elif not close(loss, 1000.0, rel=1e-6):
-        problems.append("loss: compute it with grads.sigmoid_bce(torch.tensor([-1000.0]), torch.ones(1))")
+    if losses is None:
+        problems.append("losses: give four numbers, one for each z of -1, -10, -100, -1000")
+    elif any(math.isinf(v) or math.isnan(v) for v in losses):
+        problems.append("losses: inf comes from log(sigmoid(z)) computed directly; use grads.sigmoid_bce")
+    elif not all(close(v, right, rel=1e-4) for v, right in zip(losses, right_losses)):
+        problems.append("losses: take grads.sigmoid_bce(torch.tensor([z]), torch.ones(1))[0] for each z")
+    if gradients is None:
+        problems.append("gradients: give four numbers, one for each z of -1, -10, -100, -1000")
+    elif all(close(-v, right, rel=1e-4) for v, right in zip(gradients, right_grads)):
+        problems.append("gradients: the sign: dL/dz = sigmoid(z) - y, and y = 1 here")
+    elif not all(close(v, right, rel=1e-4) for v, right in zip(gradients, right_grads)):
+        problems.append("gradients: take grads.sigmoid_bce(...)[1], the gradient (sigmoid(z) - y) / n with n = 1")
     return verdict(4, problems)
+
+
+# "Check your understanding": three short questions, answered in the lesson (sections 3, 4 and 5).
+
+def question_1(zero_gradient):
+    """At step 0, with A random and B = 0: the factor whose gradient is zero, "A" or "B".
+
+    >>> question_1("B")
+    Question 1: not yet: dL/dB = s G^T (X A^T) needs A, which is random; look at what dL/dA passes through.
+    """
+    if zero_gradient not in ("A", "B"):
+        return question(1, ['answer "A" or "B"'])
+    if zero_gradient == "B":
+        return question(1, ["dL/dB = s G^T (X A^T) needs A, which is random; look at what dL/dA passes through"])
+    return question(1, [])
+
+
+def question_2(ratio):
+    """Under Adam with s = alpha / r: the size ||dW||_F of the first update at r = 16 divided by the
+    one at r = 4 (a number; 2 would mean twice as large).
+
+    >>> question_2(0.25)
+    Question 2: not yet: s falls by a factor 4, but dW = s dB A has r rows of A, each entry of dB of size lr: ||dW|| goes as s sqrt(r).
+    """
+    if close(ratio, 0.5, rel=1e-3):
+        return question(2, [])
+    if close(ratio, 0.25, rel=1e-3):
+        return question(2, ["s falls by a factor 4, but dW = s dB A has r rows of A, each entry of dB of size lr: "
+                            "||dW|| goes as s sqrt(r)"])
+    if close(ratio, 1.0, rel=1e-3):
+        return question(2, ["equal sizes at every rank is rsLoRA's alpha / sqrt(r), not alpha / r"])
+    if close(ratio, 1 / 64, rel=1e-3) or close(ratio, 1 / 8, rel=1e-3):
+        return question(2, ["that is plain SGD's rule, s^2 sqrt(r); Adam's first step has entries of size lr whatever the gradient"])
+    return question(2, ["use the section's formula ||dW||_F ~ s lr sqrt(d_out r / 3) with s = alpha / r, at both ranks"])
+
+
+def question_3(gradient):
+    """dL/dz of the binary cross-entropy for one example (n = 1) of label y = 0 whose sigmoid(z) is 0.8.
+
+    >>> question_3(-0.8)
+    Question 3: not yet: the sign: the gradient is prediction minus target, sigmoid(z) - y.
+    """
+    if close(gradient, 0.8):
+        return question(3, [])
+    if close(gradient, -0.8):
+        return question(3, ["the sign: the gradient is prediction minus target, sigmoid(z) - y"])
+    if close(gradient, 0.2) or close(gradient, -0.2):
+        return question(3, ["the label is y = 0 here, not 1"])
+    if close(gradient, 0.16):
+        return question(3, ["sigmoid'(z) = p (1 - p) cancels against the derivative of the log: what is left is p - y"])
+    return question(3, ["dL/dz = sigmoid(z) - y (section 5)"])

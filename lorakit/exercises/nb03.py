@@ -10,7 +10,7 @@ Example:
 import torch
 from torch import nn
 
-from . import verdict
+from . import close, question, verdict
 
 
 def pair(layer_class, **options):
@@ -143,3 +143,63 @@ def check_4(layer_class):
         if not torch.allclose(mine(x), before, atol=1e-6):
             return verdict(4, ["after merge, a refused second merge and unmerge, the output changed"])
     return verdict(4, [])
+
+
+# "Check your understanding": three short questions, answered in the lesson (sections 1 and 5).
+
+def question_1(shape_A, shape_B):
+    """The shapes of `lora_A.weight` and `lora_B.weight`, as tuples, for LoRA with r = 8 around
+    `nn.Linear(384, 1536)` (d_in = 384, d_out = 1536).
+
+    >>> question_1((384, 8), (8, 1536))
+    Question 1: not yet: nn.Linear keeps its weight as (out_features, in_features): A maps d_in to r.
+    """
+    r, d_in, d_out = 8, 384, 1536
+    answer = tuple(shape_A) if isinstance(shape_A, (tuple, list)) else shape_A, \
+        tuple(shape_B) if isinstance(shape_B, (tuple, list)) else shape_B
+    if answer == ((r, d_in), (d_out, r)):
+        return question(1, [])
+    if answer == ((d_in, r), (r, d_out)):
+        return question(1, ["nn.Linear keeps its weight as (out_features, in_features): A maps d_in to r"])
+    if answer == ((d_out, r), (r, d_in)):
+        return question(1, ["A comes first and reads the input: it is r x d_in, and B writes the output"])
+    if answer == ((r, d_out), (d_in, r)):
+        return question(1, ["d_in is the layer's input size, 384, and d_out its output size"])
+    return question(1, ["give two tuples: A is (r, d_in) and B is (d_out, r) in the paper's notation"])
+
+
+def question_2(scaling, rslora_scaling):
+    """The scaling of a LoRA layer with lora_alpha = 16 and r = 8, without and with use_rslora=True.
+
+    >>> question_2(2.0, 2.0)
+    Question 2: not yet: rslora_scaling: rsLoRA divides alpha by sqrt(r), not by r.
+    """
+    problems = []
+    if close(scaling, 8 / 16):
+        problems.append("scaling: it is alpha / r, not r / alpha")
+    elif not close(scaling, 16 / 8):
+        problems.append("scaling: it is alpha / r")
+    if close(rslora_scaling, 16 / 8):
+        problems.append("rslora_scaling: rsLoRA divides alpha by sqrt(r), not by r")
+    elif not close(rslora_scaling, 16 / 8 ** 0.5, rel=1e-4):
+        problems.append("rslora_scaling: it is alpha / sqrt(r)")
+    return question(2, problems)
+
+
+CHECKS = {"a": "the training loss falls", "b": "the model has lora_A and lora_B layers",
+          "c": "every pretrained weight is bit for bit unchanged after an optimizer step"}
+
+
+def question_3(letter):
+    """Which of `CHECKS` tells real LoRA from full fine-tuning that only carries LoRA's name: "a", "b" or "c"?
+
+    >>> question_3("b")
+    Question 3: not yet: the guide's model of section 5 has lora_A and lora_B layers too, and trains everything.
+    """
+    if letter not in CHECKS:
+        return question(3, ['answer "a", "b" or "c"'])
+    if letter == "a":
+        return question(3, ["full fine-tuning's loss falls too: section 5's guide model trains, and is not LoRA"])
+    if letter == "b":
+        return question(3, ["the guide's model of section 5 has lora_A and lora_B layers too, and trains everything"])
+    return question(3, [])

@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from . import close, verdict
+from . import close, question, verdict
 
 # Exercise 1's run: 600 reviews, batch size 16, 3 epochs, warmup_ratio 0.1, lr 1e-3; the rate of step 60.
 PLAN = dict(examples=600, batch_size=16, epochs=3, warmup_ratio=0.1, lr=1e-3, step=60)
@@ -123,3 +123,63 @@ def check_3(b_norms, one_lr_is_fair):
     if one_lr_is_fair is not False:
         problems.append("one learning rate for all methods favours the method it was tuned for")
     return verdict(3, problems)
+
+
+# "Check your understanding": three short questions, answered in the lesson (sections 2 and 3).
+
+PARTS = ("forward", "backward", "step", "zero_grad")
+
+
+def question_1(order):
+    """The four parts of a training step in the order the loop runs them, as a list of the names
+    "forward", "backward", "step" and "zero_grad" (clearing the gradients first or last are both right).
+
+    >>> question_1(["forward", "step", "backward", "zero_grad"])
+    Question 1: not yet: the optimizer step uses the gradients that backward computes: backward comes first.
+    """
+    if sorted(order if isinstance(order, (list, tuple)) else []) != sorted(PARTS):
+        return question(1, ['give a list of the four names "forward", "backward", "step" and "zero_grad", each once'])
+    order = list(order)
+    if order[0] == "zero_grad":
+        order = order[1:] + order[:1]                      # clearing first = clearing last of the step before
+    position = {part: i for i, part in enumerate(order)}
+    if position["backward"] < position["forward"]:
+        return question(1, ["backward needs the loss that the forward pass computes"])
+    if position["step"] < position["backward"]:
+        return question(1, ["the optimizer step uses the gradients that backward computes: backward comes first"])
+    if position["backward"] < position["zero_grad"] < position["step"]:
+        return question(1, ["clearing between backward and step throws the gradients away before the step uses them"])
+    if position["forward"] != 0:
+        return question(1, ["start from the forward pass (or from clearing the gradients)"])
+    return question(1, [])
+
+
+def question_2(loss):
+    """The cross-entropy loss of a model that gives every review the probability 0.5 for each label.
+
+    >>> question_2(0.5)
+    Question 2: not yet: the loss is -log p of the right label, not p itself.
+    """
+    if close(loss, math.log(2), rel=1e-3):
+        return question(2, [])
+    if close(loss, 0.5):
+        return question(2, ["the loss is -log p of the right label, not p itself"])
+    if close(loss, 1.0):
+        return question(2, ["PyTorch's cross-entropy takes the natural logarithm, not log base 2"])
+    if close(loss, -math.log(2), rel=1e-3):
+        return question(2, ["the sign: the loss is minus the log-probability, so it is positive"])
+    return question(2, ["the loss of one review is -log p, p the probability of its right label"])
+
+
+def question_3(w0_moves):
+    """AdamW is given all of `model.parameters()`, and the body was frozen (requires_grad False) as
+    `apply_lora` does: does W0 move in an optimizer step? True or False.
+
+    >>> question_3(True)
+    Question 3: not yet: a frozen weight gets no gradient, and AdamW skips a tensor that has none (section 2's table).
+    """
+    if not isinstance(w0_moves, bool):
+        return question(3, ["answer True or False"])
+    if w0_moves:
+        return question(3, ["a frozen weight gets no gradient, and AdamW skips a tensor that has none (section 2's table)"])
+    return question(3, [])

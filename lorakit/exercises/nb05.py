@@ -1,22 +1,24 @@
 """Checkers for the exercises of lesson 05 (sentiment: LoRA, full fine-tuning, head only).
 
 Exercises 1 and 2 check your numbers against your own inputs (logits, a confusion matrix);
-exercise 3 counts the bundled model's parameters with `prepare_model` (no training). Each checker
-returns a `Verdict`. (The exercise on one learning rate for all methods moved to lesson 04:
-`lorakit.exercises.nb04.check_3`.)
+exercise 3 counts the bundled model's parameters with `prepare_model` (no training). Questions 1-3
+("Check your understanding") take a number or a letter. Each checker returns a `Verdict`. (The
+exercise on one learning rate for all methods moved to lesson 04: `lorakit.exercises.nb04.check_3`.)
 
 Example:
     >>> check_2([[40, 10], [30, 20]], accuracy=0.6, macro_f1=0.6)
     Exercise 2: not yet: macro-F1 is the mean of the two classes' F1, each 2 TP / (2 TP + FP + FN).
 """
 import functools
+import math
 
 import torch
 
-from . import close, verdict
+from . import build_task, close, question, verdict
 
 LABELS = ["negative", "positive"]
 BIG, BIG_LORA_SHARE, BIG_HIDDEN = 110_000_000, 0.003, 768   # the 110 M model of exercise 3
+TWO_GB_MIB = 2e9 / 2**20                                      # exercise 3's 2 GB, in MiB
 
 
 def check_1(z, p_positive, negative_share, rescaled):
@@ -52,14 +54,13 @@ def check_2(matrix, accuracy, macro_f1):
     """
     import datasets
 
-    from ..tasks import get_task
     gold, predicted = [], []
     for g, row in enumerate(matrix):
         for p, n in enumerate(row):
             gold += [g] * n
             predicted += [LABELS[p]] * n
     data = datasets.Dataset.from_dict({"text": ["x"] * len(gold), "label": gold})
-    m = get_task("sentiment").metrics(data, predicted)
+    m = build_task("sentiment").metrics(data, predicted)
     problems = []
     if not close(accuracy, m["accuracy"], abs_=5e-4):
         problems.append("accuracy is the diagonal (the right predictions) over all texts")
@@ -84,11 +85,11 @@ def state_mib(trainable, total):
 def check_3(minilm_mib, big_mib, fits_in_2gb):
     """Exercise 3: the training state in MiB (2**20 bytes), a dict {"full", "lora", "head": MiB},
     for the bundled MiniLM (`minilm_mib`) and for a 110 M model with LoRA on 0.3 % of it and a
-    768-wide two-class head (`big_mib`); `fits_in_2gb`, the methods whose state leaves room for
-    activations in 2 GB on the 110 M model.
+    768-wide two-class head (`big_mib`); `fits_in_2gb`, the set of methods whose state, on the 110 M
+    model, takes at most half of 2 GB (2 x 10**9 bytes), leaving the other half for activations.
 
     >>> check_3({"full": 300, "lora": 87, "head": 87}, {"full": 1678, "lora": 423, "head": 420}, {"full"})
-    Exercise 3: not yet: some MiniLM numbers are off: count 4 bytes for every weight and 3 x 4 more (gradient, two AdamW moments) for every trainable one; LoRA and head-only training fit in 2 GB with room to spare.
+    Exercise 3: not yet: some MiniLM numbers are off: count 4 bytes for every weight and 3 x 4 more (gradient, two AdamW moments) for every trainable one; compare each method's state on the 110 M model with half of 2 GB.
     """
     big = {"full": (BIG, BIG), "lora": (BIG_LORA_SHARE * BIG, BIG), "head": (2 * BIG_HIDDEN + 2, BIG)}
     problems = []
@@ -102,6 +103,75 @@ def check_3(minilm_mib, big_mib, fits_in_2gb):
         elif wrong:
             problems.append(f"some {name} numbers are off: count 4 bytes for every weight and 3 x 4 more "
                             "(gradient, two AdamW moments) for every trainable one")
-    if not {"lora", "head"} <= set(fits_in_2gb):
-        problems.append("LoRA and head-only training fit in 2 GB with room to spare")
+    fits = {m for m in big if state_mib(*big[m]) <= TWO_GB_MIB / 2}
+    if set(fits_in_2gb) != fits:
+        problems.append("full fine-tuning's state fits in 2 GB but takes most of it: it leaves less than half "
+                        "for activations" if set(fits_in_2gb) == fits | {"full"} else
+                        "compare each method's state on the 110 M model with half of 2 GB")
     return verdict(3, problems)
+
+
+# "Check your understanding". Each question takes your answer; `...` (the notebook's placeholder) is no answer.
+LOGITS = (1.0, 3.0)                         # question 1: (negative, positive) logits of one review
+
+
+def question_1(p_positive):
+    """Question 1: p(positive) for a review whose logits are z = (1.0, 3.0) (negative, positive).
+
+    >>> question_1(0.75)
+    Question 1: not yet: the softmax exponentiates each logit before it divides by the sum.
+    """
+    z0, z1 = LOGITS
+    if p_positive is ...:
+        return question(1, ["replace ... with your answer"])
+    right = 1 / (1 + math.exp(-(z1 - z0)))
+    if close(p_positive, right, abs_=5e-3):
+        return question(1, [])
+    hints = [(math.tanh(z1 - z0), "that is tanh(z1 - z0), which is no probability (it goes below 0 for a "
+                                  "negative review); the softmax of two logits is the sigmoid of their difference"),
+             (1 - right, "that is p(negative); the question asks for the positive class"),
+             (z1 / (z0 + z1), "the softmax exponentiates each logit before it divides by the sum"),
+             (1 / (1 + math.exp(-z1)), "only the difference of the two logits matters, not z1 alone")]
+    for value, hint in hints:
+        if close(p_positive, value, abs_=5e-3):
+            return question(1, [hint])
+    if not close(p_positive, 0.5, abs_=0.5):
+        return question(1, ["a probability lies between 0 and 1"])
+    return question(1, ["apply the softmax to the two logits and take the positive class's share"])
+
+
+def question_2(extra_bytes):
+    """Question 2: how many bytes of training state each trainable float32 weight needs with AdamW,
+    beyond the 4 bytes of the weight itself.
+
+    >>> question_2(4)
+    Question 2: not yet: the gradient takes 4 bytes, but AdamW also keeps two running averages per weight.
+    """
+    if extra_bytes is ...:
+        return question(2, ["replace ... with your answer"])
+    hints = {12: None, 4: "the gradient takes 4 bytes, but AdamW also keeps two running averages per weight",
+             8: "count the gradient as well as AdamW's two moments, 4 bytes each",
+             16: "the weight's own 4 bytes are not extra: count only what training adds"}
+    if extra_bytes in hints and hints[extra_bytes] is None:
+        return question(2, [])
+    return question(2, [hints.get(extra_bytes, "count the gradient and AdamW's two moments, 4 bytes each in float32")])
+
+
+def question_3(choice):
+    """Question 3: when do accuracy and macro-F1 differ a lot? (a) the classes are balanced and the
+    model favours neither; (b) one class is much larger and the model favours it; (c) never, with two
+    classes.
+
+    >>> question_3("c")
+    Question 3: not yet: try 95 negative and 5 positive reviews and a model that always says negative.
+    """
+    if choice is ...:
+        return question(3, ["replace ... with a, b or c"])
+    hints = {"b": None,
+             "a": "on balanced classes, with predictions that favour neither, each class's F1 stays close to the "
+                  "accuracy (section 4's table shows the two side by side)",
+             "c": "try 95 negative and 5 positive reviews and a model that always says negative"}
+    choice = str(choice).strip().lower().strip("()")
+    if choice not in hints:
+        return question(3, ["answer with a, b or c"])
+    return question(3, [hints[choice]] if hints[choice] else [])

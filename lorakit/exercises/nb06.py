@@ -3,6 +3,7 @@
 Tags are names ("B-PER") in predictions and ids into `lorakit.tasks.NER_TAGS` in gold data, as in
 the notebook. Exercises 1-4 check your answer against seqeval and lorakit's alignment on the inputs
 you give; exercise 5 counts the parameters of the model that `prepare_model` builds (no training).
+Questions 1-3 ("Check your understanding") take labels, two scores or a letter.
 
 Example:
     >>> check_3([["B-PER", "I-PER", "O"]], [["B-PER", "I-PER", "O"]])
@@ -10,7 +11,7 @@ Example:
 """
 import functools
 
-from . import close, verdict
+from . import build_task, close, question, verdict
 
 
 def as_names(tags):
@@ -23,10 +24,10 @@ def seqeval_scores(gold, predicted):
     """(precision, recall, f1) of NerTask.metrics for gold and predicted tag sequences."""
     import datasets
 
-    from ..tasks import NER_TAGS, get_task
+    from ..tasks import NER_TAGS
     ids = [[NER_TAGS.index(t) for t in as_names(tags)] for tags in gold]
     data = datasets.Dataset.from_dict({"tokens": [["w"] * len(t) for t in ids], "ner_tags": ids})
-    m = get_task("ner").metrics(data, [as_names(p) for p in predicted])
+    m = build_task("ner").metrics(data, [as_names(p) for p in predicted])
     return m["precision"], m["recall"], m["f1"]
 
 
@@ -153,3 +154,75 @@ def check_5(predicted):
         problems.append("count r (d_in + d_out) for each adapted Linear layer of the 6 encoder layers "
                         "(the feed-forward layers are 384 -> 1536 and 1536 -> 384), plus the head")
     return verdict(5, problems)
+
+
+# "Check your understanding". Each question takes your answer; `...` (the notebook's placeholder) is no answer.
+# Question 1's sentence: "Ada Lovelace spoke" -> [CLS] ada love ##lace spoke [SEP], tagged B-PER I-PER O.
+Q1_TOKENS = ["[CLS]", "ada", "love", "##lace", "spoke", "[SEP]"]
+Q1_WORD_IDS = [None, 0, 1, 1, 2, None]
+Q1_TAGS = [1, 2, 0]                                 # ids into NER_TAGS: B-PER I-PER O
+# Question 2's sentence: gold and predicted tags of four words.
+Q2_GOLD = ["B-ORG", "I-ORG", "O", "B-LOC"]
+Q2_PREDICTED = ["B-ORG", "I-ORG", "O", "B-PER"]
+
+
+def question_1(labels):
+    """Question 1: the training label of each token of question 1's sentence (ids into NER_TAGS,
+    -100 where the loss does not score), with the notebook's rule (first piece only).
+
+    >>> question_1([-100, 1, 2, 2, 0, -100])
+    Question 1: not yet: token 3 (##lace) is a later piece of a word: the first-piece rule leaves it out of the loss.
+    """
+    from ..tasks import align_labels_with_tokens
+    if labels is ...:
+        return question(1, ["replace ... with your answer"])
+    labels, expected = list(labels), align_labels_with_tokens(Q1_WORD_IDS, Q1_TAGS)
+    if len(labels) != len(expected):
+        return question(1, [f"give one label per token: {len(Q1_TOKENS)} tokens"])
+    for i, (word, got, want) in enumerate(zip(Q1_WORD_IDS, labels, expected)):
+        if got == want:
+            continue
+        if word is None:
+            return question(1, [f"token {i} ({Q1_TOKENS[i]}) belongs to no word: the loss must not score it"])
+        if i == Q1_WORD_IDS.index(word):
+            return question(1, [f"token {i} ({Q1_TOKENS[i]}) is the first piece of a word: it takes that word's tag id"])
+        return question(1, [f"token {i} ({Q1_TOKENS[i]}) is a later piece of a word: the first-piece rule leaves "
+                            "it out of the loss"])
+    return question(1, [])
+
+
+def question_2(entity_f1, token_accuracy):
+    """Question 2: entity F1 and token accuracy (0-1) of question 2's prediction against its gold tags.
+
+    >>> question_2(0.75, 0.75)
+    Question 2: not yet: entity F1 counts whole entities, right only when both the span and the type match.
+    """
+    if entity_f1 is ... or token_accuracy is ...:
+        return question(2, ["replace each ... with your answer"])
+    f1 = seqeval_scores([Q2_GOLD], [Q2_PREDICTED])[2]
+    accuracy = sum(g == p for g, p in zip(Q2_GOLD, Q2_PREDICTED)) / len(Q2_GOLD)
+    problems = []
+    if not close(entity_f1, f1, abs_=5e-3):
+        problems.append("entity F1 counts whole entities, right only when both the span and the type match")
+    if not close(token_accuracy, accuracy, abs_=5e-3):
+        problems.append("token accuracy is the share of words whose tag matches, O included")
+    return question(2, problems)
+
+
+def question_3(choice):
+    """Question 3: what goes wrong when the labels are padded with the id of O instead of -100?
+    (a) nothing: the attention mask keeps the padding out of the loss; (b) the loss scores the padding
+    too, nearly all of it O, which pulls the model toward O; (c) the model reads the padding as words.
+
+    >>> question_3("a")
+    Question 3: not yet: the attention mask keeps the model from reading the padding, not the loss from scoring its labels.
+    """
+    if choice is ...:
+        return question(3, ["replace ... with a, b or c"])
+    hints = {"b": None,
+             "a": "the attention mask keeps the model from reading the padding, not the loss from scoring its labels",
+             "c": "the attention mask keeps the model from reading the padding; what changes is what the loss scores"}
+    choice = str(choice).strip().lower().strip("()")
+    if choice not in hints:
+        return question(3, ["answer with a, b or c"])
+    return question(3, [hints[choice]] if hints[choice] else [])

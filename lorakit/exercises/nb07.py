@@ -2,7 +2,8 @@
 
 Exercises 2 and 3 take your function itself and compare it with `QaTask.encode` and `best_span`
 on cases of the checker's own; exercises 1 and 4 score your inputs with lorakit; exercise 5 counts
-parameters with `prepare_model`. Nothing is trained.
+parameters with `prepare_model`. Nothing is trained. Questions 1-4 ("Check your understanding")
+take numbers.
 
 Example:
     >>> check_5(8)
@@ -13,7 +14,7 @@ import math
 
 import numpy as np
 
-from . import close, verdict
+from . import build_task, close, question, verdict
 
 
 def check_1(questions, exact_match, f1):
@@ -25,12 +26,11 @@ def check_1(questions, exact_match, f1):
     """
     import datasets
 
-    from ..tasks import get_task
     if not any(len(golds) > 1 for _, golds in questions):
         return verdict(1, ["give at least one question several gold answers"])
     data = datasets.Dataset.from_dict({"answers": [{"text": list(g), "answer_start": [0] * len(g)}
                                                    for _, g in questions]})
-    m = get_task("qa").metrics(data, [p for p, _ in questions])
+    m = build_task("qa").metrics(data, [p for p, _ in questions])
     problems = []
     for name, value, target in (("exact match", exact_match, m["exact_match"]), ("F1", f1, m["f1"])):
         if close(value, target / 100, abs_=1e-6) and target:
@@ -56,12 +56,11 @@ def check_2(n_windows):
     >>> check_2(lambda n, q, max_length, doc_stride: 1)
     Exercise 2: not yet: n_windows(n, q, 64, 16) gives 1 windows; QaTask.encode makes another number (n and q: the token counts of the first validation question and context, without special tokens).
     """
-    from ..tasks import get_task
     example, tokenizer = first_example()
     q = len(tokenizer(example[0]["question"].strip(), add_special_tokens=False)["input_ids"])
     n = len(tokenizer(example[0]["context"], add_special_tokens=False)["input_ids"])
     for max_length, doc_stride in [(64, 16), (64, 0), (48, 8), (80, 30), (128, 64), (256, 64)]:
-        windows = len(get_task("qa", doc_stride=doc_stride, max_length=max_length).encode(example, tokenizer))
+        windows = len(build_task("qa", doc_stride=doc_stride, max_length=max_length).encode(example, tokenizer))
         try:
             yours = n_windows(n, q, max_length, doc_stride)
         except Exception as e:   # a learner's function may fail in any way; say how
@@ -125,9 +124,8 @@ def check_4(lost, validation):
     >>> check_4(0, load_task_data("qa", max_examples=20)["validation"])
     Exercise 4: not yet: some answers do lie beyond the first window: count the questions whose first window has the target (0, 0).
     """
-    from ..tasks import get_task
     tokenizer = first_example()[1]
-    features = get_task("qa", doc_stride=16, max_length=64).encode(validation, tokenizer, train=False)
+    features = build_task("qa", doc_stride=16, max_length=64).encode(validation, tokenizer, train=False)
     first = {}
     for index, start in zip(features["example_index"], features["start_positions"]):
         first.setdefault(index, start)                     # the first window of each question
@@ -167,3 +165,100 @@ def check_5(rank):
     if ours > target:
         return verdict(5, [f"rank {rank} trains more weights than all-linear; lower it"])
     return verdict(5, [])
+
+
+# "Check your understanding". Each question takes your answer; `...` (the notebook's placeholder) is no answer.
+Q1 = dict(question_tokens=12, max_length=64, doc_stride=16, special_tokens=3)   # [CLS] question [SEP] context [SEP]
+Q3_N_BEST = 20
+Q4_PREDICTION, Q4_GOLD = "Norman Foster and Michel Virlogeux", "Norman Foster"
+
+
+def question_1(context_per_window, step):
+    """Question 1: a question of 12 tokens, max_length=64, doc_stride=16: how many context tokens does
+    each window hold, and how many context tokens after the previous window's first does the next
+    window start?
+
+    >>> question_1(52, 16)
+    Question 1: not yet: the window also holds [CLS] and two [SEP]; doc_stride is what neighbouring windows share, not how far the next one moves.
+    """
+    if context_per_window is ... or step is ...:
+        return question(1, ["replace each ... with your answer"])
+    per_window = Q1["max_length"] - Q1["question_tokens"] - Q1["special_tokens"]
+    problems = []
+    if context_per_window != per_window:
+        problems.append({Q1["max_length"]: "the question and the special tokens are in every window too",
+                         Q1["max_length"] - Q1["question_tokens"]: "the window also holds [CLS] and two [SEP]"}
+                        .get(context_per_window, "take the question and the special tokens from max_length"))
+    if step != per_window - Q1["doc_stride"]:
+        problems.append({Q1["doc_stride"]: "doc_stride is what neighbouring windows share, not how far the next one "
+                                           "moves",
+                         per_window: "neighbouring windows overlap: the next one starts doc_stride tokens before "
+                                     "the previous one ends"}
+                        .get(step, "the next window starts where the previous one ends, less the shared tokens"))
+    return question(1, problems)
+
+
+def question_2(start_position, end_position):
+    """Question 2: the training targets (start_positions, end_positions) of a window that does not hold
+    the whole answer.
+
+    >>> question_2(-100, -100)
+    Question 2: not yet: -100 leaves a token out of the loss (lesson 06); here the window is trained too, to point at its [CLS] token.
+    """
+    if start_position is ... or end_position is ...:
+        return question(2, ["replace each ... with your answer"])
+    if (start_position, end_position) == (0, 0):
+        return question(2, [])
+    if -100 in (start_position, end_position):
+        return question(2, ["-100 leaves a token out of the loss (lesson 06); here the window is trained too, "
+                            "to point at its [CLS] token"])
+    if None in (start_position, end_position):
+        return question(2, ["every window gets a target: the model learns to say 'not here'"])
+    return question(2, ["the target of such a window is a position, the same for start and end: the [CLS] token's"])
+
+
+def question_3(pairs):
+    """Question 3: with n_best=20, how many (start, end) pairs does the n-best search score in one
+    window, before it skips the invalid ones?
+
+    >>> question_3(20)
+    Question 3: not yet: each of the n_best starts is paired with each of the n_best ends.
+    """
+    if pairs is ...:
+        return question(3, ["replace ... with your answer"])
+    if pairs == Q3_N_BEST ** 2:
+        return question(3, [])
+    if pairs in (Q3_N_BEST, 2 * Q3_N_BEST):
+        return question(3, ["each of the n_best starts is paired with each of the n_best ends"])
+    if pairs in (Q3_N_BEST * (Q3_N_BEST + 1) // 2, Q3_N_BEST * (Q3_N_BEST - 1) // 2):
+        return question(3, ["the search scores every pair first and skips the reversed ones afterwards"])
+    return question(3, ["pair the n_best highest start logits with the n_best highest end logits"])
+
+
+def question_4(exact_match, f1):
+    """Question 4: SQuAD's exact match (0 or 1) and F1 (0-1) of the prediction "Norman Foster and
+    Michel Virlogeux" against the gold answer "Norman Foster".
+
+    >>> question_4(0, 0.4)
+    Question 4: not yet: that is the precision (shared / predicted words); F1 is the harmonic mean of precision and recall.
+    """
+    from ..tasks import squad_exact_match, squad_f1, squad_normalize
+    if exact_match is ... or f1 is ...:
+        return question(4, ["replace each ... with your answer"])
+    problems = []
+    if exact_match != squad_exact_match(Q4_PREDICTION, Q4_GOLD):
+        problems.append("exact match compares the whole normalised strings")
+    right = squad_f1(Q4_PREDICTION, Q4_GOLD)
+    predicted, gold = squad_normalize(Q4_PREDICTION).split(), squad_normalize(Q4_GOLD).split()
+    precision = len(set(predicted) & set(gold)) / len(predicted)
+    if close(f1, right, abs_=5e-3):
+        pass
+    elif close(f1, 100 * right, abs_=0.5):
+        problems.append("give the F1 of one answer as a fraction between 0 and 1, as squad_f1 does")
+    elif close(f1, precision, abs_=5e-3):
+        problems.append("that is the precision (shared / predicted words); F1 is the harmonic mean of precision "
+                        "and recall")
+    else:
+        problems.append("F1 is the harmonic mean of precision (shared / predicted words) and recall (shared / gold "
+                        "words), after normalisation")
+    return question(4, problems)

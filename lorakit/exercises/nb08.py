@@ -11,7 +11,7 @@ Example:
 """
 import math
 
-from . import close, verdict
+from . import close, question, verdict
 
 ALPHA = 16                       # lora_alpha of the shipped sweep and the live sweep
 BLOCKS, D = 6, 384               # all-MiniLM-L6-v2: 6 blocks, query and value of 384 x 384
@@ -112,20 +112,75 @@ def check_3(se_vs_1, se_vs_4, beats_1, beats_4):
     return verdict(3, problems)
 
 
+LIVE_RANKS = (1, 4, 16)           # the live sweep's ranks in a full run (exercise 4)
+
+
 def check_4(ratios, most_changed):
-    """Exercise 4: rsLoRA's scaling divided by plain LoRA's at each rank, as a dict {rank: ratio},
-    and the rank of the live sweep whose scaling changes most.
+    """Exercise 4: rsLoRA's scaling divided by plain LoRA's at each rank of the live sweep (1, 4 and 16),
+    as a dict {rank: ratio}, and the rank whose scaling changes most.
 
     >>> check_4({1: 1.0, 4: 4.0, 16: 16.0}, 16)
     Exercise 4: not yet: the ratio at rank 4 is off: divide alpha/sqrt(r) by alpha/r.
     """
     problems = []
-    if not isinstance(ratios, dict) or not ratios:
-        return verdict(4, ["give the ratios as a dict {rank: ratio}, e.g. for the ranks of the live sweep"])
-    for r in sorted(ratios):
+    if not isinstance(ratios, dict) or set(ratios) != set(LIVE_RANKS):
+        return verdict(4, ["give the ratios as a dict {rank: ratio} with one entry for each of the ranks "
+                           "1, 4 and 16"])
+    for r in LIVE_RANKS:
         if not close(ratios[r], (ALPHA / math.sqrt(r)) / (ALPHA / r), rel=0.01):
             problems.append(f"the ratio at rank {r} is off: divide alpha/sqrt(r) by alpha/r")
             break
-    if most_changed != max(ratios):
+    if most_changed not in LIVE_RANKS:
+        problems.append("name one of the ranks 1, 4 and 16")
+    elif most_changed != max(LIVE_RANKS):                # the ratio, sqrt(r), grows with r
         problems.append("the scaling changes most where the ratio is furthest from 1")
     return verdict(4, problems)
+
+
+# Check your understanding: short questions on the lesson itself.
+
+def question_1(better):
+    """Question 1: rank 4's mean accuracy is above rank 8's by less than the worst-to-best spread of
+    the seeds at either rank. Does the sweep show that rank 4 is better than rank 8 (True or False)?
+
+    >>> question_1(True)
+    Question 1: not yet: a difference smaller than the spread between seeds can come from the seeds alone.
+    """
+    if not isinstance(better, bool):
+        return question(1, ["answer True or False"])
+    return question(1, ["a difference smaller than the spread between seeds can come from the seeds alone"]
+                    if better else [])
+
+
+def question_2(weights):
+    """Question 2: the trainable LoRA weights of one adapted 384 x 384 layer at rank 16 (an int).
+
+    >>> question_2(16 * 384)
+    Question 2: not yet: count both factors, A (r x d_in) and B (d_out x r).
+    """
+    if not (isinstance(weights, int) and not isinstance(weights, bool)):
+        return question(2, ["give the count as a whole number (an int)"])
+    if weights == 16 * D:
+        return question(2, ["count both factors, A (r x d_in) and B (d_out x r)"])
+    if weights == D * D:
+        return question(2, ["that is the full weight W0, which LoRA freezes"])
+    if weights != 16 * (D + D):
+        return question(2, ["A is r x d_in and B is d_out x r, with r = 16 and d_in = d_out = 384"])
+    return question(2, [])
+
+
+def question_3(choice):
+    """Question 3: why training time hardly changes from rank 1 to rank 32: "a" the optimizer step
+    dominates, "b" the forward and backward passes through the frozen body dominate, "c" the
+    LoRA products run in parallel with the frozen layer.
+
+    >>> question_3("a")
+    Question 3: not yet: the optimizer updates only the LoRA factors and the head, a few hundred thousand numbers at most.
+    """
+    why = {"a": "the optimizer updates only the LoRA factors and the head, a few hundred thousand numbers "
+                "at most",
+           "c": "the extra products cost r (d_in + d_out) multiply-adds per token whether or not they run "
+                "in parallel: the question is what that is small next to"}
+    if choice not in ("a", "b", "c"):
+        return question(3, ['answer "a", "b" or "c"'])
+    return question(3, [why[choice]] if choice in why else [])

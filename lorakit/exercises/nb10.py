@@ -12,7 +12,7 @@ Example:
 """
 import torch
 
-from . import close, verdict
+from . import close, question, verdict
 
 D = 384                          # the hidden size of all-MiniLM-L6-v2 (the width of A in exercise 1)
 
@@ -129,3 +129,64 @@ def check_4(short, long, norm_grows, factor_grows):
         elif said != grew:
             problems.append(f"your numbers say {what} {'grows' if grew else 'does not grow'}")
     return verdict(4, problems)
+
+
+# Check your understanding: short questions on the lesson itself.
+
+def question_1(phi):
+    """Question 1: about what phi(4, 4) do two random 4-dimensional subspaces of a 384-dimensional
+    space give (a number)?
+
+    >>> question_1(0.0)
+    Question 1: not yet: random subspaces are not orthogonal: each direction keeps part of its length on the other subspace.
+    """
+    if isinstance(phi, bool) or not isinstance(phi, (int, float)):
+        return question(1, ["give phi as a number"])
+    if close(phi, 0.0, abs_=1e-3):
+        return question(1, ["random subspaces are not orthogonal: each direction keeps part of its length "
+                            "on the other subspace"])
+    if not close(phi, 4 / D, rel=0.3):
+        return question(1, ["section 2 gives the random level in terms of i, j and d"])
+    return question(1, [])
+
+
+def question_2(count):
+    """Question 2: at most how many non-zero singular values does dW = (alpha/r) B A have, with r = 8
+    in a 384 x 384 layer (an int)?
+
+    >>> question_2(384)
+    Question 2: not yet: dW is a product through r dimensions: B A x passes through the r numbers A x.
+    """
+    if not (isinstance(count, int) and not isinstance(count, bool)):
+        return question(2, ["give the count as a whole number (an int)"])
+    if count != 8:
+        return question(2, ["dW is a product through r dimensions: B A x passes through the r numbers A x"])
+    return question(2, [])
+
+
+def question_3(products):
+    """Question 3: after `merge_lora`, how many extra matrix products does an adapted layer do per
+    forward pass, next to the base model's layer (an int)?
+
+    >>> question_3(2)
+    Question 3: not yet: that is the unmerged layer, which computes B (A x) beside W0 x.
+    """
+    if not (isinstance(products, int) and not isinstance(products, bool)):
+        return question(3, ["give the count as a whole number (an int)"])
+    if products == 2:
+        return question(3, ["that is the unmerged layer, which computes B (A x) beside W0 x"])
+    if products != 0:
+        return question(3, ["after merging, the layer holds one weight W = W0 + dW, the shape of W0"])
+    return question(3, [])
+
+
+def question_4(rotation):
+    """Question 4: is the LoRA update a rotation of W0, W = Q W0 with Q orthogonal (True or False)?
+
+    >>> question_4(True)
+    Question 4: not yet: a rotation keeps W^T W and all its singular values are 1; section 7 measured both for W0 + dW.
+    """
+    if not isinstance(rotation, bool):
+        return question(4, ["answer True or False"])
+    return question(4, ["a rotation keeps W^T W and all its singular values are 1; section 7 measured both "
+                        "for W0 + dW"] if rotation else [])

@@ -1,4 +1,5 @@
-"""Checkers for the exercises of lesson 11 (prompting a chat LLM). Each returns a `Verdict`.
+"""Checkers for the exercises (`check_N`) and the "Check your understanding" questions (`question_N`)
+of lesson 11 (prompting a chat LLM). Each returns a `Verdict`.
 
 Example:
     >>> check_1("Anna left Oslo .".split(), {'[["Oslo", "LOC"]]': ["O", "O", "B-LOC", "O"]})
@@ -6,7 +7,7 @@ Example:
 """
 import functools
 
-from . import verdict
+from . import build_task, question, verdict
 
 
 def check_1(tokens, predictions):
@@ -14,7 +15,7 @@ def check_1(tokens, predictions):
 
     >>> tokens = "Anna left Oslo .".split()
     >>> check_1(tokens, {'{"LOC": "Oslo"}': ["O", "O", "B-LOC", "O"]})
-    Exercise 1: not yet: '{"LOC": "Oslo"}' does not parse: is it [[entity, type], ...] or {type: [entity, ...]}?.
+    Exercise 1: not yet: '{"LOC": "Oslo"}' does not parse: only [[entity, type], ...] or {type: [entity, ...]} do.
     """
     from ..tasks import NerTask
     if not isinstance(predictions, dict) or not predictions:
@@ -26,7 +27,7 @@ def check_1(tokens, predictions):
         if actual == predicted:
             continue
         if actual is None:
-            problems.append(f"{reply!r} does not parse: is it [[entity, type], ...] or {{type: [entity, ...]}}?")
+            problems.append(f"{reply!r} does not parse: only [[entity, type], ...] or {{type: [entity, ...]}} do")
         elif predicted is None:
             problems.append(f"{reply!r} parses (a fence, an unknown type or an empty list is allowed)")
         else:
@@ -72,3 +73,73 @@ def check_2(text):
         problem = ("each turn is <|im_start|>, the role, a newline, the content, <|im_end|> and a newline: "
                    "compare yours with the template's turn by turn (the system turn's words too)")
     return verdict(2, [problem])
+
+
+# Question 2's choices, as the lesson lists them, and why each wrong one is wrong.
+WHY_EMPTY = {
+    "a": "the model answered the same question with the template, so it can answer it",
+    "b": "",
+    "c": "length has nothing to do with it: the reply stops at the first token the model writes",
+}
+
+
+@functools.lru_cache(maxsize=8)
+def prompt_tokens(shots, task="sentiment"):
+    """Tokens of the prompt that asks the first test row of `task` with `shots` solved examples, with
+    the bundled model's tokenizer (lesson 11's prompt-length table; lesson 12's exercise 2)."""
+    from ..data import load_split
+    from ..models import load_tokenizer
+    from ..tasks import AskedTask, ChatTask
+    tokenizer = load_tokenizer(ChatTask.base_model())
+    row = load_split(task, "test").select([0])
+    return len(AskedTask(build_task(task), shots=shots).encode(row, tokenizer)["input_ids"][0])
+
+
+def question_1(roles):
+    """The roles of the turns in the zero-shot prompt of section 4, in order, up to and including the
+    turn the generation prompt opens: a list of role names.
+
+    >>> question_1(["system", "user", "assistant"])
+    Question 1: correct.
+    >>> question_1(["user", "assistant"])
+    Question 1: not yet: SmolLM2's template writes its default system turn first when the conversation has none.
+    """
+    if not isinstance(roles, (list, tuple)) or not all(isinstance(r, str) for r in roles):
+        return question(1, ["give the roles as a list of strings, in order"])
+    roles = [r.strip().lower() for r in roles]
+    if roles == ["system", "user", "assistant"]:
+        return question(1, [])
+    if not roles or roles[0] != "system":
+        return question(1, ["SmolLM2's template writes its default system turn first when the conversation has none"])
+    if roles[-1] != "assistant":
+        return question(1, ["the prompt ends with the generation prompt, which opens a turn: whose?"])
+    return question(1, ["a zero-shot question is one user turn between the system turn and the generation prompt"])
+
+
+def question_2(choice):
+    """Why was the reply to a bare request (no template) empty? One letter: "a", "b" or "c".
+
+    >>> question_2("b")
+    Question 2: correct.
+    """
+    choice = choice.strip().lower() if isinstance(choice, str) else choice
+    if choice not in WHY_EMPTY:
+        return question(2, ['answer with one letter: "a", "b" or "c"'])
+    return question(2, [WHY_EMPTY[choice]] if WHY_EMPTY[choice] else [])
+
+
+def question_3(extra):
+    """How many more tokens the 3-shot prompt of the first sentiment test row has than its zero-shot
+    prompt, with the bundled model (the prompt-length table of section 4).
+
+    >>> question_3("many")
+    Question 3: not yet: give a number of tokens.
+    """
+    if isinstance(extra, bool) or not isinstance(extra, int):
+        return question(3, ["give a number of tokens"])
+    zero, three = prompt_tokens(0), prompt_tokens(3)
+    if extra == three - zero:
+        return question(3, [])
+    if extra == three:
+        return question(3, ["that is the whole 3-shot prompt; how many of its tokens did the shots add?"])
+    return question(3, ["subtract the 0-shot prompt's length from the 3-shot prompt's, in the sentiment column"])

@@ -1,4 +1,5 @@
-"""Checkers for the exercises of lesson 12 (LoRA instruction tuning). Each returns a `Verdict`.
+"""Checkers for the exercises (`check_N`) and the "Check your understanding" questions (`question_N`)
+of lesson 12 (LoRA instruction tuning). Each returns a `Verdict`.
 
 Both exercises are experiments: their checkers check what can be checked (a new wording; the prompt
 lengths of your shots), not the accuracies you measured, which depend on your runs.
@@ -7,9 +8,10 @@ Example:
     >>> check_1("How does the writer feel about it?")
     Exercise 1: not yet: put $text where the review goes, as the task's own instructions do.
 """
-import functools
+from . import close, question, verdict
+from .nb11 import prompt_tokens     # tokens of the first sentiment test row's prompt, by shots
 
-from . import verdict
+SHOTS = (0, 1, 3, 5)                 # the shots exercise 2 asks for
 
 
 def check_1(wording):
@@ -30,28 +32,85 @@ def check_1(wording):
     return verdict(1, problems)
 
 
-@functools.lru_cache(maxsize=8)
-def prompt_tokens(shots):
-    """Tokens of the prompt that asks the first sentiment test review with `shots` solved examples."""
-    from ..data import load_split
-    from ..models import load_tokenizer
-    from ..tasks import AskedTask, ChatTask, SentimentTask
-    tokenizer = load_tokenizer(ChatTask.base_model())
-    review = load_split("sentiment", "test").select([0])
-    return len(AskedTask(SentimentTask(), shots=shots).encode(review, tokenizer)["input_ids"][0])
-
-
 def check_2(lengths):
-    """{shots: prompt tokens} for the first sentiment test review, asked as section 5 asks it.
+    """{shots: prompt tokens} of the first sentiment test review for 0, 1, 3 and 5 shots, asked as
+    section 5 asks it.
 
-    >>> check_2({0: 10, 1: 5})
+    >>> check_2({0: 10, 1: 5, 3: 20, 5: 30})
     Exercise 2: not yet: more shots make a longer prompt.
     """
-    shots = sorted(lengths)
-    if any(lengths[a] >= lengths[b] for a, b in zip(shots, shots[1:])):
+    if not isinstance(lengths, dict) or sorted(lengths) != list(SHOTS):
+        return verdict(2, ["give a dict {shots: prompt tokens} for 0, 1, 3 and 5 shots"])
+    if any(lengths[a] >= lengths[b] for a, b in zip(SHOTS, SHOTS[1:])):
         return verdict(2, ["more shots make a longer prompt"])
-    wrong = [k for k in shots if lengths[k] != prompt_tokens(k)]
+    wrong = [k for k in SHOTS if lengths[k] != prompt_tokens(k)]
     if wrong:
-        return verdict(2, [f"{k} shots: count the tokens of the whole prompt, template markers and "
-                           "generation prompt included" for k in wrong[:1]])
+        return verdict(2, [f"{wrong[0]} shots: count the tokens of the whole prompt, template markers and "
+                           "generation prompt included"])
     return verdict(2, [])
+
+
+# Question 1: the parts of a training conversation, and whether the loss scores their tokens.
+SCORED = {"the system turn": False, "the user's turn": False,
+          "<|im_start|>assistant and its newline": False, "the reply": True,
+          "the <|im_end|> after the reply": True, "the newline after that <|im_end|>": False}
+WHY = {"the system turn": "the system turn is prompt: the model is given it, never asked to write it",
+       "the user's turn": "the user's turn is prompt: we want replies, not questions",
+       "<|im_start|>assistant and its newline": "the generation prompt is given to the model when it is asked, "
+                                                "never written by it",
+       "the reply": "the reply is what the model should learn to write",
+       "the <|im_end|> after the reply": "the end-of-turn token is scored: it is how the model learns to stop",
+       "the newline after that <|im_end|>": "the newline after <|im_end|> is the template's, between turns: "
+                                            "lorakit's mask leaves it at -100 (TRL's completion_only_loss "
+                                            "scores it)"}
+# Questions 2 and 3: a batch's per-token losses, and a batch's conversation lengths.
+SCORED_TOKENS, SCORED_MEAN, PROMPT_TOKENS, PROMPT_MEAN = 20, 0.5, 180, 3.0
+LENGTHS = (120, 60, 40, 20)
+
+
+def question_1(scored):
+    """{part of a training conversation: True if the loss scores its tokens, else False}, for every
+    part in `SCORED`.
+
+    >>> question_1({part: True for part in SCORED})     # doctest: +ELLIPSIS
+    Question 1: not yet: the system turn is prompt...
+    """
+    if not isinstance(scored, dict) or set(scored) != set(SCORED):
+        return question(1, ["give a dict {part: True or False} with exactly the parts of SCORED: "
+                            + ", ".join(repr(p) for p in SCORED)])
+    return question(1, [WHY[part] for part, right in SCORED.items() if scored[part] is not right])
+
+
+def question_2(masked, unmasked):
+    """The masked loss and the loss over all tokens of a batch with `SCORED_TOKENS` scored tokens of
+    mean cross-entropy `SCORED_MEAN` and `PROMPT_TOKENS` prompt tokens of mean `PROMPT_MEAN`.
+
+    >>> question_2(0.5, 1.75)
+    Question 2: not yet: the loss over all tokens weighs every token alike, not each group's mean.
+    """
+    total = SCORED_TOKENS * SCORED_MEAN + PROMPT_TOKENS * PROMPT_MEAN
+    problems = []
+    if not close(masked, SCORED_MEAN):
+        problems.append("the masked loss is the mean over the scored tokens only")
+    if not close(unmasked, total / (SCORED_TOKENS + PROMPT_TOKENS)):
+        if close(unmasked, (SCORED_MEAN + PROMPT_MEAN) / 2):
+            problems.append("the loss over all tokens weighs every token alike, not each group's mean")
+        else:
+            problems.append("the loss over all tokens: the sum of every token's loss over the number of tokens")
+    return question(2, problems)
+
+
+def question_3(share):
+    """The share of the positions that are padding when conversations of `LENGTHS` tokens share one
+    right-padded batch.
+
+    >>> question_3(1.0)
+    Question 3: not yet: the share is padding over all the batch's positions, not over the real tokens.
+    """
+    positions, real = len(LENGTHS) * max(LENGTHS), sum(LENGTHS)
+    if close(share, 1 - real / positions, abs_=0.005):
+        return question(3, [])
+    if close(share, (positions - real) / real, abs_=0.005):
+        return question(3, ["the share is padding over all the batch's positions, not over the real tokens"])
+    return question(3, ["every row is padded to the batch's longest conversation: count the positions, then "
+                        "the padded ones"])

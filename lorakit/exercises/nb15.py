@@ -1,10 +1,11 @@
-"""Checkers for the exercises of lesson 15 (QLoRA). Each returns a `Verdict`.
+"""Checkers for the exercises and questions of lesson 15 (QLoRA). Each returns a `Verdict`.
 
 Example:
     >>> check_2({"bf16": 28, "nf4": 3.611, "lora_training": 0.64})
     Exercise 2: not yet: bf16: a bf16 weight is 16 bits, 2 bytes.
 """
-from . import close, verdict
+from ..quant import nf4_code
+from . import close, question, verdict
 
 DOUBLE_BLOCK = 256     # constants per second-level block (QLoRA's double quantisation)
 GB = 1e9               # exercise 2 counts in GB of 10**9 bytes
@@ -85,3 +86,64 @@ def check_2(gb, weights=7e9, trainable=40e6):
         else:
             problems.append("lora_training: each fp32 number takes 4 bytes: count the numbers that training keeps per parameter")
     return verdict(2, problems)
+
+
+# ----------------------------------------------------------------- Check your understanding
+ABSMAX, WEIGHT = 0.2, 0.05      # question 1: a block's absmax and one of its weights
+PARTS = ("codes", "absmax", "lora_A", "lora_B")   # question 2: the tensors of a QLoRA layer
+
+
+def question_1(restored):
+    """The weight 0.05 of a block whose absmax is 0.2, after NF4 quantisation and de-quantisation
+    (no double quantisation).
+
+    >>> question_1(0.05)
+    Question 1: not yet: 4 bits hold 16 values, so the weight comes back as one of 16 values times the absmax.
+    """
+    code = nf4_code()
+    nearest = code[(code - WEIGHT / ABSMAX).abs().argmin()].item()
+    if close(restored, nearest * ABSMAX, rel=0, abs_=5e-4):
+        return question(1, [])
+    if close(restored, WEIGHT, rel=0, abs_=1e-4):
+        problem = "4 bits hold 16 values, so the weight comes back as one of 16 values times the absmax"
+    elif close(restored, WEIGHT / ABSMAX, rel=0, abs_=5e-4):
+        problem = "that is the weight divided by the absmax: find its nearest NF4 value, then multiply back"
+    elif close(restored, nearest, rel=0, abs_=5e-4):
+        problem = "that is the NF4 value; de-quantising multiplies it by the block's absmax"
+    else:
+        problem = "divide by the absmax, take the nearest of quant.nf4_code()'s 16 values, multiply back"
+    return question(1, [problem])
+
+
+def question_2(trained):
+    """Which of a QLoRA layer's tensors ("codes", "absmax", "lora_A", "lora_B") the optimizer updates.
+
+    >>> question_2({"codes", "lora_A", "lora_B"})
+    Question 2: not yet: the base is frozen: its 4-bit codes and block constants are stored once and never updated.
+    """
+    if isinstance(trained, str) or not all(isinstance(t, str) for t in trained):
+        return question(2, [f"give a set of names from {PARTS}"])
+    trained = set(trained)
+    problems = []
+    if trained - set(PARTS):
+        problems.append(f"the names are {PARTS}")
+    if trained & {"codes", "absmax"}:
+        problems.append("the base is frozen: its 4-bit codes and block constants are stored once and never updated")
+    if not {"lora_A", "lora_B"} <= trained:
+        problems.append("both LoRA factors train, in full precision")
+    return question(2, problems)
+
+
+def question_3(exact):
+    """At least how many of a block's 64 weights (none zero, magnitudes distinct) de-quantise to
+    exactly themselves, without double quantisation.
+
+    >>> question_3(0)
+    Question 3: not yet: the block's largest magnitude divided by the absmax is exactly one of the NF4 values.
+    """
+    if exact == 1 and not isinstance(exact, bool):
+        return question(3, [])
+    if exact == 0:
+        return question(3, ["the block's largest magnitude divided by the absmax is exactly one of the NF4 values"])
+    return question(3, ["4 bits hold 16 values and a weight is rarely one of them times the absmax: "
+                        "one weight of every block always is"])

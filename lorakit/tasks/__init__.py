@@ -13,39 +13,21 @@ a task; the rest of lorakit asks the registry:
     Traceback (most recent call last):
     lorakit.errors.UnknownChoiceError: unknown task 'pos' (valid: sentiment, ner, qa, chat)
 
-Adding a task is one module (a `Task` subclass) plus one line here; a notebook or test can also
-`register_task` its own.
+Adding a task is one module (a `Task` subclass) plus one line in `registry.py`; a notebook or test
+can also `register_task` its own. `by_name.py` offers a task's data and model by its name.
 """
-from ..errors import UnknownChoiceError
 from .base import IGNORE_INDEX, Collator, Task
-from .chat import AskedTask, ChatTask, read_chat
-from .ner import NER_TAGS, NerTask, align_labels_with_tokens, continuation_labels, read_conll
+from .chat import AskedTask, ChatTask
+from .conll import NER_TAGS, read_conll
+from .conversations import read_chat
+from .ner import NerTask, align_labels_with_tokens, continuation_labels
 from .qa import QaTask, Span, best_span, read_squad
+from .registry import TASKS, as_task, get_task, make_task, register_task
 from .sentiment import SENTIMENT_LABELS, SentimentTask, read_sentiment
 from .squad import squad_exact_match, squad_f1, squad_normalize
-
-TASKS = {}
-
-
-def register_task(cls):
-    """Add a Task subclass to the registry under `cls.name`; returns it (usable as a decorator)."""
-    TASKS[cls.name] = cls
-    return cls
-
-
-for _task in (SentimentTask, NerTask, QaTask, ChatTask):
-    register_task(_task)
-
-
-def get_task(name, **options):
-    """The Task object of the task called `name`; `options` go to its constructor."""
-    if name not in TASKS:
-        raise UnknownChoiceError(f"unknown task {name!r} (valid: {', '.join(TASKS)})")
-    return TASKS[name](**options)
-
 
 __all__ = ["IGNORE_INDEX", "NER_TAGS", "SENTIMENT_LABELS", "TASKS", "AskedTask", "ChatTask", "Collator",
            "NerTask", "QaTask", "read_chat",
            "SentimentTask", "Span", "Task", "align_labels_with_tokens", "best_span",
-           "continuation_labels", "get_task", "read_conll", "read_sentiment", "read_squad",
+           "as_task", "continuation_labels", "get_task", "make_task", "read_conll", "read_sentiment", "read_squad",
            "register_task", "squad_exact_match", "squad_f1", "squad_normalize"]

@@ -20,12 +20,14 @@ Design choices, and why:
   never relies on ids being unique and always returns predictions in the dataset's order.
 - Labels that the loss must ignore are -100, the `ignore_index` of PyTorch's cross-entropy.
 """
+import copy
 import string
 import uuid
 
 from .. import interrupts
 from .._io import atomic_write_text
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, UnknownChoiceError
+from .reading import SPLITS, bundled_data_dir
 
 IGNORE_INDEX = -100   # PyTorch's CrossEntropyLoss skips targets equal to this
 # Columns that encode() keeps for post-processing; the collator never hands them to the model.
@@ -85,6 +87,7 @@ def tokenize_map(dataset, function):
     import datasets
 
     def checked(batch, indices):
+        interrupts.reached("tokenize")
         interrupts.check()
         return function(batch, indices)
     bars = datasets.is_progress_bar_enabled()
@@ -170,6 +173,41 @@ class Task:
         for name, default in self.option_defaults.items():
             setattr(self, name, default if options.get(name) is None else options[name])
 
+    def relabelled(self, labels):
+        """A copy of this task with the label names `labels` (None: the task's own); a task without
+        a label set (QA, chat) is returned as it is."""
+        if self.default_labels is None:
+            return self
+        task = copy.copy(self)
+        task.labels = list(self.default_labels if labels is None else labels)
+        return task
+
+    def for_model(self, model):
+        """This task with the label names that `model` (a classifier) was trained with."""
+        id2label = model.config.id2label
+        return self.relabelled([id2label[i] for i in range(len(id2label))])
+
+    def load_model(self, labels=None, name_or_path=None, attention_dropout=None):
+        """A pretrained body (`name_or_path`, default the bundled model) with a fresh head of this
+        task's model class; `labels` size a classifier's head (ignored where the task has no label set)."""
+        from ..pretrained import load_pretrained
+        labels = labels if self.default_labels is not None else None
+        return load_pretrained(self.model_class, name_or_path, labels, attention_dropout)
+
+    def bundled_path(self, split):
+        """The bundled file of one split ("train", "validation" or "test") of this task."""
+        if split not in SPLITS:
+            raise UnknownChoiceError(f"unknown split {split!r} (valid: {', '.join(SPLITS)})")
+        return bundled_data_dir() / self.name / self.file_name.format(split=split)
+
+    def bundled_split(self, split):
+        """One bundled split of this task, read."""
+        path = self.bundled_path(split)
+        if not path.is_file():
+            raise DataError(f"{path}: no such file; the bundled data is missing "
+                            "(in a checkout, run: python tools/make_data.py)")
+        return self.read(path)
+
     def label_names(self, dataset):
         """The dataset's ClassLabel names, else the task's own `labels` (None for QA)."""
         feature = dataset.features.get(self.label_column)
@@ -180,12 +218,12 @@ class Task:
     @staticmethod
     def base_model(name_or_path=None):
         """The model a run starts from: `name_or_path`, else the bundled all-MiniLM-L6-v2."""
-        from ..models import resolve_model
+        from ..pretrained import resolve_model
         return resolve_model(name_or_path)
 
     def head_names(self, model):
         """The top-level modules of `model` that are the task head, trained in full beside LoRA."""
-        from ..models import head_module_names
+        from ..pretrained import head_module_names
         return head_module_names(model)
 
     def training_set(self, dataset):

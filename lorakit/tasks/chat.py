@@ -15,25 +15,31 @@ prediction generates a reply to everything before it. The loss is computed only 
 scored: the vocabulary projection (a 49,152-way matmul per token on SmolLM2) runs only from the
 first scored position of the batch on, never for the long prompt before it.
 
+The file readers are in `lorakit.tasks.conversations`, greedy and constrained generation in
+`lorakit.tasks.generation`; this module is the task (encoding, loss, metrics) and its collator.
+
 `AskedTask` asks the same model another task's questions (`lorakit predict --task sentiment` on a
 chat run): that task's rows become prompts (`Task.to_chat`), the replies are parsed back
 (`Task.from_reply`) and scored with that task's metrics, counting the replies that did not parse.
 """
-import functools
 import json
 import random
 import re
-from pathlib import Path
 
 import torch
-from datasets import Features, List, Value
 
 from ..errors import ConfigError, DataError
+from ..outputs import task_predictions
 from .base import IGNORE_INDEX, Task, check_lengths, has_gold, require_columns, tokenize_map
-from .reading import KeyTwice, pairs_to_dict, read_text, split_lines, type_name
+from .conversations import ROLES, chat_dataset, chat_features, ends_with_reply, prompt_of, read_chat
+from .generation import PatternGuide, best_first, generate, no_repeat_in_reply, pad_id
+from .reading import bundled_data_dir
 from .squad import squad_exact_match, squad_f1
 
-ROLES = ("system", "user", "assistant")
+# what lorakit.tasks.chat offered before the readers and generation had their own modules
+__all__ = ["AskedTask", "ChatCollator", "ChatTask", "PatternGuide", "ROLES", "best_first", "contains",
+           "ends_with_reply", "generate", "no_repeat_in_reply", "pad_id", "prompt_of", "read_chat",
+           "template_ids"]
 
 
 class ChatTask(Task):
@@ -81,13 +87,12 @@ class ChatTask(Task):
 
     @staticmethod
     def features():
-        return Features({"messages": List({"role": Value("string"), "content": Value("string")}),
-                         "answers": List(Value("string")), "line": Value("string")})
+        return chat_features()
 
     @staticmethod
     def base_model(name_or_path=None):
         """`name_or_path`, else the bundled SmolLM2-135M-Instruct (see `models.default_chat_model`)."""
-        from ..models import default_chat_model
+        from ..pretrained import default_chat_model
         return default_chat_model() if name_or_path in (None, "", "default") else str(name_or_path)
 
     def head_names(self, model):
@@ -97,10 +102,7 @@ class ChatTask(Task):
         return read_chat(path, require_labels, self)
 
     def dataset(self, columns, labelled=True):
-        from datasets import Dataset
-        n = len(columns["messages"])
-        columns = {"answers": [[] for _ in range(n)], "line": [""] * n, **columns}
-        return Dataset.from_dict(columns, features=self.features())
+        return chat_dataset(columns)
 
     # ------------------------------------------------------------------ training rows
     def training_set(self, dataset):
@@ -110,7 +112,6 @@ class ChatTask(Task):
         extra = round(self.replay * len(dataset))
         if extra == 0:
             return dataset
-        from ..data import bundled_data_dir
         replay = read_chat(bundled_data_dir() / "chat" / "replay.jsonl", True, self)
         rows = [i % len(replay) for i in range(extra)]
         return datasets.concatenate_datasets([dataset, replay.select(rows)])
@@ -169,7 +170,6 @@ class ChatTask(Task):
         """`shots` solved examples as turns: conversations drawn at random from the bundled train split."""
         if not self.shots:
             return []
-        from ..data import bundled_data_dir
         train = read_chat(bundled_data_dir() / "chat" / self.file_name.format(split="train"), True, self)
         return [turn for i in random.Random(0).sample(range(len(train)), self.shots)
                 for turn in train[i]["messages"] if turn["role"] != "system"]
@@ -238,12 +238,11 @@ class ChatTask(Task):
     def model_metrics(self, model, tokenizer):
         """`general_accuracy`: the share of the bundled general questions answered right, which
         falls when fine-tuning makes the model forget what it knew."""
-        from ..data import bundled_data_dir
-        from ..inference import predict
         plain = ChatTask(max_new_tokens=48)
         general = read_chat(bundled_data_dir() / "chat" / "general.jsonl", False, plain)
-        replies = predict(model, tokenizer, plain, general)
+        replies = task_predictions(model, tokenizer, plain, general)
         return {"general_accuracy": plain.metrics(general, replies)["accuracy"]}
+
 
 
 class ChatCollator:
@@ -266,10 +265,6 @@ class ChatCollator:
         return batch
 
 
-def pad_id(tokenizer):
-    """The padding token id (the end-of-sequence token when the tokenizer has no padding token)."""
-    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-
 
 def template_ids(tokenizer, messages, generation_prompt=False):
     """Token ids of `messages` in the model's own chat template."""
@@ -280,128 +275,6 @@ def template_ids(tokenizer, messages, generation_prompt=False):
     return list(ids["input_ids"] if hasattr(ids, "keys") else ids)
 
 
-NO_REPEAT_NGRAM = 8   # a reply never repeats one of its own 8-token sequences (see no_repeat_in_reply)
-
-
-@torch.no_grad()
-def generate(model, batch, tokenizer, max_new_tokens, pattern=None):
-    """Greedy continuations of a left-padded batch, each cut after its end-of-turn token; a reply
-    never repeats an 8-token sequence of its own (`no_repeat_in_reply`) and, given a regular
-    expression `pattern`, always stays a beginning of a text that matches it (`PatternGuide`)."""
-    from transformers import GenerationConfig, LogitsProcessorList
-    config = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=tokenizer.eos_token_id,
-                              pad_token_id=pad_id(tokenizer))
-    prompt_length = batch["input_ids"].shape[1]
-    rules = [functools.partial(no_repeat_in_reply, prompt_length=prompt_length, n=NO_REPEAT_NGRAM)]
-    if pattern is not None:
-        rules.append(PatternGuide(pattern, tokenizer, prompt_length))
-    out = model.generate(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                         generation_config=config, logits_processor=LogitsProcessorList(rules))
-    replies = []
-    for row in out[:, prompt_length:].tolist():
-        end = row.index(tokenizer.eos_token_id) if tokenizer.eos_token_id in row else len(row)
-        replies.append(row[:end])
-    return replies
-
-
-def no_repeat_in_reply(input_ids, scores, prompt_length, n):
-    """`scores` with -inf for every token that would repeat an `n`-gram the reply already holds.
-
-    Greedy decoding of a small model can loop ([["Oil", "MISC"], ["Oil", "MISC"], ...] until the
-    token limit, a reply that does not parse). transformers' `no_repeat_ngram_size` would stop it,
-    but it counts the prompt too, so it would forbid copying any `n` tokens of the prompt: a long
-    answer span of the passage, or the instruction's own example reply; here only the reply's own
-    tokens (after `prompt_length`) count.
-
-    >>> ids = torch.tensor([[9, 9, 1, 2, 3, 1, 2]])    # prompt [9, 9], reply [1, 2, 3, 1, 2]
-    >>> no_repeat_in_reply(ids, torch.zeros(1, 5), 2, 3)   # "1 2" came before, followed by 3
-    tensor([[0., 0., 0., -inf, 0.]])
-    """
-    reply = input_ids[:, prompt_length:]                       # (B, L)
-    if reply.shape[1] < n:
-        return scores
-    windows = reply[:, :-1].unfold(1, n - 1, 1)                # (B, L-n+1, n-1): each (n-1)-gram with a next token
-    hits = (windows == reply[:, None, -(n - 1):]).all(-1)      # (B, L-n+1): it equals the reply's last n-1 tokens
-    rows, starts = hits.nonzero(as_tuple=True)
-    scores[rows, reply[rows, starts + n - 1]] = float("-inf")  # the token that followed it there
-    return scores
-
-
-class PatternGuide:
-    """Greedy decoding held to a format: the best-scoring token that keeps the reply a beginning of
-    a text that fully matches `pattern` (a regular expression) wins; the end-of-turn token only where
-    the reply already matches. Called with (input_ids, scores) like a transformers logits processor;
-    it leaves every other score at -inf.
-
-    This is constrained ("structured") decoding, as in llama.cpp's grammars or Outlines: a small
-    model that has learned the entities may still slip on the JSON around them (a bracket too
-    many), and such a reply scores as no entities at all. The guide changes the chosen token only
-    where the model's own choice would break the format, and tries the next best tokens in order,
-    so it costs little where the model keeps to the format anyway.
-
-    Example: a reply held to one digit, then a full stop (token ids are characters here).
-        >>> class Chars:
-        ...     eos_token_id = 0
-        ...     def decode(self, ids, skip_special_tokens=True): return "".join(chr(i) for i in ids)
-        >>> guide = PatternGuide(r"[0-9][.]", Chars(), prompt_length=1)
-        >>> scores = torch.zeros(1, 128); scores[0, ord("x")] = 2.0; scores[0, ord("7")] = 1.0
-        >>> chr(guide(torch.tensor([[ord("?")]]), scores).argmax().item())   # "x" would not fit
-        '7'
-    """
-
-    def __init__(self, pattern, tokenizer, prompt_length):
-        import regex   # partial matches ("could this still match?"), which `re` lacks
-        self.pattern, self.tokenizer, self.prompt_length = regex.compile(pattern), tokenizer, prompt_length
-
-    def fits(self, ids, token):
-        """True when the reply `ids` followed by `token` can still become (or, at the end, is) a match."""
-        if token == self.tokenizer.eos_token_id:
-            return self.pattern.fullmatch(self.tokenizer.decode(ids, skip_special_tokens=True)) is not None
-        text = self.tokenizer.decode(ids + [token], skip_special_tokens=True)
-        return self.pattern.fullmatch(text, partial=True) is not None
-
-    def __call__(self, input_ids, scores):
-        for row, ids in enumerate(input_ids[:, self.prompt_length:].tolist()):
-            if self.tokenizer.eos_token_id in ids:                # finished: only padding follows
-                continue
-            best = next((token for token in best_first(scores[row]) if self.fits(ids, token)), None)
-            if best is not None:
-                kept = scores[row, best].clone()
-                scores[row] = float("-inf")
-                scores[row, best] = kept
-        return scores
-
-
-def best_first(scores, head=32):
-    """Token ids by falling score, the -inf ones left out: the best `head` found cheaply (topk), the
-    rest sorted only if the caller asks for more.
-
-    >>> list(best_first(torch.tensor([0.5, float("-inf"), 2.0, 1.0]), head=2))
-    [2, 3, 0]
-    """
-    top = scores.topk(min(head, scores.numel()))
-    tried = top.indices.tolist()
-    for score, token in zip(top.values.tolist(), tried):
-        if score == float("-inf"):
-            return
-        yield token
-    tried = set(tried)
-    ranked = scores.sort(descending=True)
-    for score, token in zip(ranked.values.tolist(), ranked.indices.tolist()):
-        if score == float("-inf"):
-            return
-        if token not in tried:
-            yield token
-
-
-def ends_with_reply(messages):
-    return bool(messages) and messages[-1]["role"] == "assistant"
-
-
-def prompt_of(messages):
-    """The conversation before its gold reply (all of it when it ends with a user's turn)."""
-    return messages[:-1] if ends_with_reply(messages) else messages
-
 
 def contains(reply, answer):
     """True when `answer` occurs in `reply` as whole words, ignoring case.
@@ -411,87 +284,6 @@ def contains(reply, answer):
     """
     return re.search(rf"(?<!\w){re.escape(answer.strip())}(?!\w)", reply, re.IGNORECASE) is not None
 
-
-# ---------------------------------------------------------------------------------------- reading
-def _turns(value, where, key):
-    """A checked list of {role, content} turns (or a string, taken as one turn of `role`)."""
-    if not isinstance(value, list) or not value:
-        raise DataError(f"{where}: {key!r} must be a non-empty list of messages, found {type_name(value)}")
-    turns = []
-    for n, turn in enumerate(value, 1):
-        if not isinstance(turn, dict) or "role" not in turn or "content" not in turn:
-            raise DataError(f"{where}: {key} message {n} must be an object with 'role' and 'content'")
-        if turn["role"] not in ROLES:
-            raise DataError(f"{where}: {key} message {n} has role {turn['role']!r} (valid: {', '.join(ROLES)})")
-        if not isinstance(turn["content"], str):
-            raise DataError(f"{where}: {key} message {n}: 'content' must be a string, found "
-                            f"{type_name(turn['content'])}")
-        turns.append({"role": turn["role"], "content": turn["content"]})
-    return turns
-
-
-def _conversation(record, where):
-    """(messages, answers) of one JSON line, checked."""
-    if isinstance(record, KeyTwice):
-        raise DataError(f"{where}: key {record.twice!r} appears twice (give each key once)")
-    if not isinstance(record, dict):
-        raise DataError(f"{where}: expected an object with 'messages' (or 'prompt' and 'completion'), "
-                        f"found {type_name(record)}")
-    if "messages" in record:
-        messages = _turns(record["messages"], where, "messages")
-    elif "prompt" in record:
-        messages = []
-        for key, role in (("prompt", "user"), ("completion", "assistant")):
-            value = record.get(key)
-            if isinstance(value, str):
-                messages.append({"role": role, "content": value})
-            elif value is not None:
-                messages += _turns(value, where, key)
-    else:
-        raise DataError(f"{where}: missing 'messages' (or 'prompt' and 'completion')")
-    answers = record.get("answers", [])
-    if not isinstance(answers, list) or not all(isinstance(a, str) and a.strip() for a in answers):
-        raise DataError(f"{where}: 'answers' must be a list of non-empty strings")
-    if not any(t["role"] == "user" for t in messages):
-        raise DataError(f"{where}: the conversation has no user message")
-    return messages, answers
-
-
-def read_chat(path, require_labels=True, task=None):
-    """Read a chat file (JSON Lines, see the module docstring) into a Dataset.
-
-    With `require_labels`, every conversation must end with the assistant's reply (what training
-    learns); otherwise it may end with the user's turn (a prompt to answer).
-
-    Example:
-        >>> import tempfile
-        >>> p = Path(tempfile.mkdtemp()) / "chat.jsonl"
-        >>> _ = p.write_text('{"prompt": "Hi!", "completion": "Hello."}\\n')
-        >>> list(read_chat(p)["messages"])
-        [[{'role': 'user', 'content': 'Hi!'}, {'role': 'assistant', 'content': 'Hello.'}]]
-    """
-    path = Path(path)
-    text = read_text(path)
-    if path.suffix.lower() not in (".jsonl", ".json"):
-        raise DataError(f"{path}: unsupported file type {path.suffix or '(none)'!r} for chat (valid: .jsonl, .json)")
-    columns = {"messages": [], "answers": [], "line": []}
-    for n, line in enumerate(split_lines(text), 1):
-        if not line.strip():
-            continue
-        where = f"{path}, line {n}"
-        try:
-            record = json.loads(line, object_pairs_hook=pairs_to_dict)
-        except json.JSONDecodeError as e:
-            raise DataError(f"{where}, column {e.colno}: malformed JSON ({e.msg})") from None
-        messages, answers = _conversation(record, where)
-        if require_labels and not ends_with_reply(messages):
-            raise DataError(f"{where}: the conversation must end with the assistant's reply to train on it")
-        columns["messages"].append(messages)
-        columns["answers"].append(answers)
-        columns["line"].append(line.strip())
-    if not columns["messages"]:
-        raise DataError(f"{path}: no conversations")
-    return (task or ChatTask()).dataset(columns)
 
 
 # ---------------------------------------------------------------------------------- asking a task
@@ -537,8 +329,7 @@ class AskedTask(ChatTask):
         """`shots` (question, reply) turns from the asked task's bundled train split, chosen at random."""
         if not self.shots:
             return []
-        from ..data import load_split
-        train = load_split(self.asked.name, "train")
+        train = self.asked.bundled_split("train")
         rows = random.Random(0).sample(range(len(train)), self.shots)
         turns = []
         for i in rows:

@@ -2,7 +2,7 @@
 
     file      CoNLL: "token ... TAG" per line (the tag is the last column), a blank line between
               sentences, "-DOCSTART-" lines ignored; tags from NER_TAGS (BIO over PER ORG LOC MISC);
-              columns split at ASCII blanks only, so a token may hold a no-break space
+              columns split at ASCII blanks only (read by `lorakit.tasks.conll`)
     dataset   id: str, tokens: [str], ner_tags: [ClassLabel(NER_TAGS)]         (CoNLL-2003)
     features  one per sentence (truncated); `labels`: one id per sub-token, -100 where not scored
     outputs   (seq_len, num_labels) logits per sentence
@@ -15,19 +15,14 @@ sentence; `encode` checks this and says so.
 """
 import json
 import re
-from pathlib import Path
 
 import numpy as np
-from datasets import ClassLabel, Dataset, DatasetDict, Features, Sequence, Value
 
 from ..errors import ConfigError, DataError
 from .base import (IGNORE_INDEX, Task, check_lengths, checked_max_length, column_values, group_by_example,
                    has_gold, require_columns, tokenize_map)
-from .reading import SPLITS, check_fields, read_text, require_splits, split_lines
+from .conll import NER_TAGS, from_hub_conll2003, ner_features, read_conll
 
-NER_TAGS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
-_TAG_INDEX = {tag: i for i, tag in enumerate(NER_TAGS)}
-_ASCII_BLANKS = re.compile(r"[ \t\v\f]+")
 # A JSON reply may come inside a Markdown code fence: ```json ... ```
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)\s*```", re.DOTALL | re.IGNORECASE)
 
@@ -76,8 +71,7 @@ class NerTask(Task):
 
     @staticmethod
     def features():
-        return Features({"id": Value("string"), "tokens": Sequence(Value("string")),
-                         "ner_tags": Sequence(ClassLabel(names=NER_TAGS))})
+        return ner_features()
 
     def read(self, path, require_labels=True):
         return read_conll(path, require_labels, self)
@@ -374,116 +368,3 @@ def check_split_words(tokenizer):
     if split != tokenizer(" ".join(words), add_special_tokens=False)["input_ids"]:
         raise ConfigError("this tokenizer splits pre-tokenized words wrongly; load it with "
                           "AutoTokenizer.from_pretrained(name, add_prefix_space=True)")
-
-
-def _columns(line):
-    r"""The columns of one CoNLL line, split at ASCII blanks (space, tab, \v, \f) only, so that
-    a token keeps its no-break and other Unicode spaces; a line of nothing but spaces of any
-    kind has none (it ends a sentence).
-
-    Example:
-        >>> _columns("10\u00a0000 CD\tO"), _columns(" \u00a0 ")
-        (['10\xa0000', 'CD', 'O'], [])
-    """
-    if not line.strip():
-        return []
-    return [col for col in _ASCII_BLANKS.split(line) if col]
-
-
-def read_conll(path, require_labels=True, task=None):
-    """Read a CoNLL file: one token per line with its tag in the last column, a blank line
-    between sentences. Returns a Dataset with `id`, `tokens` and `ner_tags` (ids into NER_TAGS).
-    With `require_labels=False`, a file of bare tokens (no tag on any line) is accepted too and
-    gives `id` and `tokens` only.
-
-    Example:
-        >>> import tempfile
-        >>> p = Path(tempfile.mkdtemp()) / "news.conll"
-        >>> _ = p.write_text("-DOCSTART- O\\n\\nAda NNP B-PER\\nwon VBD O\\n\\nOk UH O\\n")
-        >>> read_conll(p)[0]
-        {'id': '0', 'tokens': ['Ada', 'won'], 'ner_tags': [1, 0]}
-    """
-    path = Path(path)
-    lines = split_lines(read_text(path))
-    labelled = require_labels or any(len(cols) > 1 and cols[0] != "-DOCSTART-"
-                                     for cols in map(_columns, lines))
-    ids, sentences, tags = [], [], []
-    tokens, labels = [], []
-
-    def flush():
-        if tokens:
-            ids.append(str(len(ids)))
-            sentences.append(list(tokens))
-            tags.append(list(labels))
-            tokens.clear(), labels.clear()
-
-    for n, line in enumerate(lines, 1):
-        if "\r" in line:
-            raise DataError(f"{path}, line {n}: a carriage return (\\r) inside the line; save the "
-                            "file with \\n or \\r\\n line endings")
-        cols = _columns(line)
-        if not cols:
-            flush()
-            continue
-        if cols[0] == "-DOCSTART-":
-            flush()
-            continue
-        tokens.append(cols[0])
-        if labelled:
-            labels.append(_tag_id(cols, f"{path}, line {n}"))
-    flush()
-    if not sentences:
-        raise DataError(f"{path}: no sentences, only -DOCSTART- lines")
-    return (task or NerTask()).dataset({"id": ids, "tokens": sentences, "ner_tags": tags}, labelled)
-
-
-def _tag_id(cols, where):
-    """The tag id of one CoNLL line's columns (the tag is the last), checked."""
-    if len(cols) < 2:
-        raise DataError(f"{where}: no tag after token {cols[0]!r} (expected 'token TAG')")
-    if cols[-1] not in _TAG_INDEX:
-        raise DataError(f"{where}: unknown tag {cols[-1]!r} (valid: {', '.join(NER_TAGS)})")
-    return _TAG_INDEX[cols[-1]]
-
-
-def from_hub_conll2003(dd):
-    """Map CoNLL-2003 from the Hub (e.g. `lhoestq/conll2003`: id, tokens, pos_tags, chunk_tags,
-    ner_tags) to the NER schema. Tags given as a ClassLabel are mapped by name; plain integers are
-    taken to be in CoNLL-2003 order (= NER_TAGS). "-DOCSTART-" rows are dropped.
-
-    Example:
-        >>> f = Features({"id": Value("string"), "tokens": Sequence(Value("string")),
-        ...               "ner_tags": Sequence(ClassLabel(names=NER_TAGS))})
-        >>> hub = DatasetDict({s: Dataset.from_dict({"id": ["0"], "tokens": [["Ada", "won"]],
-        ...     "ner_tags": [[1, 0]]}, features=f) for s in ("train", "validation", "test")})
-        >>> from_hub_conll2003(hub)["test"][0]["ner_tags"]
-        [1, 0]
-    """
-    require_splits(dd, SPLITS, "conll2003")
-    out = {}
-    for split in SPLITS:
-        ds = dd[split]
-        check_fields(ds.column_names, ("tokens", "ner_tags"), f"conll2003 {split}", "column")
-        inner = getattr(ds.features["ner_tags"], "feature", None)
-        if isinstance(inner, ClassLabel):
-            unknown = [t for t in inner.names if t not in _TAG_INDEX]
-            if unknown:
-                raise DataError(f"conll2003 {split}: unknown tag {unknown[0]!r} "
-                                f"(valid: {', '.join(NER_TAGS)})")
-            remap = [_TAG_INDEX[t] for t in inner.names]
-        else:
-            remap = list(range(len(NER_TAGS)))
-        bad = sorted({t for tags in ds["ner_tags"] for t in tags} - set(range(len(remap))))
-        if bad:
-            raise DataError(f"conll2003 {split}: tag id {bad[0]} is out of range "
-                            f"(0-{len(remap) - 1})")
-        ds = ds.filter(lambda ex: ex["tokens"] != ["-DOCSTART-"])
-        if "id" not in ds.column_names:
-            ds = ds.add_column("id", [str(i) for i in range(len(ds))])
-        ds = ds.select_columns(["id", "tokens", "ner_tags"])
-        if remap != list(range(len(NER_TAGS))):
-            ds = ds.map(lambda ex: {"ner_tags": [remap[t] for t in ex["ner_tags"]]},
-                        features=Features({"id": ds.features["id"], "tokens": ds.features["tokens"],
-                                           "ner_tags": Sequence(Value("int64"))}))
-        out[split] = ds.cast(NerTask.features())
-    return DatasetDict(out)

@@ -17,6 +17,21 @@ from ..errors import DataError
 
 SPLITS = ("train", "validation", "test")
 
+
+def bundled_data_dir() -> Path:
+    """The folder with the bundled data: `data/` beside the package in a checkout or editable
+    install, else `lorakit/bundled/` inside an installed wheel.
+
+    Example:
+        >>> (bundled_data_dir() / "sentiment" / "train.csv").is_file()
+        True
+    """
+    package = Path(__file__).resolve().parent.parent     # = Path(lorakit.__file__).parent
+    checkout = package.parent / "data"
+    if (checkout / "README.md").is_file() and (package.parent / "pyproject.toml").is_file():
+        return checkout
+    return package / "bundled"
+
 def read_text(path) -> str:
     """The text of a UTF-8 file (a byte-order mark is allowed), or a DataError."""
     path = Path(path)
