@@ -4,9 +4,9 @@
             -task.postprocess-> predictions (labels, tags, answers) -task.metrics-> scores
 
 Example (a run that `lorakit train` saved):
-    >>> model, tokenizer, info = load_run("runs/sentiment")  # doctest: +SKIP
-    >>> task = model_task(model, info["task"], info["options"])  # doctest: +SKIP
-    >>> predict(model, tokenizer, task, reviews)  # doctest: +SKIP
+    model, tokenizer, info = load_run("runs/sentiment")
+    task = model_task(model, info["task"], info["options"])
+    predict(model, tokenizer, task, reviews)
     ['positive', 'negative']
 """
 import time
@@ -44,8 +44,8 @@ def predict_in_time(model, tokenizer, task, dataset, max_minutes=None, chunk=64,
     in order (as many as the dataset has rows when all fit).
 
     Example (a chat run asked 800 sentences; about 10 minutes on a 2-core CPU):
-        >>> predictions = predict_in_time(model, tokenizer, task, sentences, max_minutes=2)  # doctest: +SKIP
-        >>> len(predictions)  # doctest: +SKIP
+        predictions = predict_in_time(model, tokenizer, task, sentences, max_minutes=2)
+        len(predictions)
         192
     """
     from tqdm.auto import tqdm

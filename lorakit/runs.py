@@ -261,7 +261,7 @@ def keep_run(result, folder):
     earlier run in `folder` is replaced (only a lorakit run; see `check_out_dir`).
 
     Example (in a notebook):
-        >>> keep_run(result, "/content/drive/MyDrive/lorakit/ner")  # doctest: +SKIP
+        keep_run(result, "/content/drive/MyDrive/lorakit/ner")
     """
     folder = Path(folder)
     if folder.parts[:3] == ("/", "content", "drive") and not Path("/content/drive/MyDrive").is_dir():
@@ -277,7 +277,7 @@ def push_to_hub(folder, repo_id, private=True):
     login (`huggingface-cli login`, or HF_TOKEN) and the internet. Returns the repository's URL.
 
     Example:
-        >>> push_to_hub("runs/ner", "your-name/minilm-ner-lora")  # doctest: +SKIP
+        push_to_hub("runs/ner", "your-name/minilm-ner-lora")
         'https://huggingface.co/your-name/minilm-ner-lora'
     """
     import huggingface_hub

@@ -5,8 +5,8 @@ interrupted sweep never leaves half a row), and runs already in the file are ski
 interrupted sweep finishes the rest, and rerunning a finished one returns at once.
 
 Example (a small sweep; minutes on a laptop CPU):
-    >>> table = run_sweep("sentiment", ranks=[1, 8], seeds=[0], out="runs/sweep")  # doctest: +SKIP
-    >>> table[["method", "rank", "accuracy", "trainable_params"]]  # doctest: +SKIP
+    table = run_sweep("sentiment", ranks=[1, 8], seeds=[0], out="runs/sweep")
+    table[["method", "rank", "accuracy", "trainable_params"]]
 """
 import io
 import time
@@ -265,8 +265,8 @@ def compare_variants(base_config, variants=None, seeds=(0,), progress=True):
     and the megabytes of the frozen weights, measured on the trained model (`quant.frozen_bytes`).
 
     Example (seven variants, minutes each on a laptop CPU):
-        >>> table = compare_variants(TrainConfig(task="sentiment", epochs=1))  # doctest: +SKIP
-        >>> summarize_variants(table, "accuracy")  # doctest: +SKIP
+        table = compare_variants(TrainConfig(task="sentiment", epochs=1))
+        summarize_variants(table, "accuracy")
     """
     from tqdm.auto import tqdm
     variants = VARIANTS if variants is None else variants

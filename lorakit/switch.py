@@ -7,10 +7,10 @@ added to it uses the same body object, and `use(name)` copies that task's lora_A
 body's LoRA layers before the model runs.
 
 Example:
-    >>> bank = SharedBody()  # doctest: +SKIP
-    >>> bank.add("sentiment", load_run("runs/sentiment")[0])  # doctest: +SKIP
-    >>> bank.add("ner", load_run("runs/ner")[0])  # doctest: +SKIP
-    >>> ner_model = bank.use("ner")  # the body now holds the NER adapter  # doctest: +SKIP
+    bank = SharedBody()
+    bank.add("sentiment", load_run("runs/sentiment")[0])
+    bank.add("ner", load_run("runs/ner")[0])
+    ner_model = bank.use("ner")  # the body now holds the NER adapter
 """
 import torch
 

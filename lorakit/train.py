@@ -17,8 +17,8 @@ limit cut the run (how many steps fit depends on the machine's speed). The optio
 `lorakit.config.TrainConfig`; prediction is in `lorakit.inference`.
 
 Example (the bundled model and data; about a minute on a laptop CPU in fast mode):
-    >>> result = train(TrainConfig(task="sentiment", epochs=1, max_train_examples=64))  # doctest: +SKIP
-    >>> result.metrics["accuracy"]  # doctest: +SKIP
+    result = train(TrainConfig(task="sentiment", epochs=1, max_train_examples=64))
+    result.metrics["accuracy"]
 """
 import functools
 import math

@@ -5,8 +5,8 @@ Colab, which ships ipywidgets 7. `describe_rank` does the work and returns plain
 tested without a browser; `rank_explorer` only wires it to the controls.
 
 Example (in a notebook):
-    >>> table = read_results("results/sentiment_sweep.csv")  # doctest: +SKIP
-    >>> rank_explorer({"sentiment": table}, spectra={("sentiment", 8): [1.2, 0.4]})  # doctest: +SKIP
+    table = read_results("results/sentiment_sweep.csv")
+    rank_explorer({"sentiment": table}, spectra={("sentiment", 8): [1.2, 0.4]})
 """
 import matplotlib.pyplot as plt
 from IPython.display import display

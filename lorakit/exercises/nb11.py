@@ -54,7 +54,8 @@ def check_2(text):
 
     >>> check_2(None)
     Exercise 2: not yet: give the prompt as one string.
-    >>> check_2("<|im_start|>user\\nHello<|im_end|>\\n")     # doctest: +SKIP
+
+    check_2("<|im_start|>user\\nHello<|im_end|>\\n")
     Exercise 2: not yet: SmolLM2's template writes a system turn first when the conversation has none.
     """
     if not isinstance(text, str):

@@ -7,9 +7,9 @@ or whether the loss scores it). Byte-level BPE's markers are written as in the l
 `␣` for a leading space (Ġ), `\\n` for a newline (Ċ).
 
 Example:
-    >>> from lorakit.figures import llm                                       # doctest: +SKIP
-    >>> ids, labels = ChatTask().encode_one(messages, tokenizer, train=True)  # doctest: +SKIP
-    >>> llm.masked_loss(tokenizer, ids, labels)                               # doctest: +SKIP
+    from lorakit.figures import llm
+    ids, labels = ChatTask().encode_one(messages, tokenizer, train=True)
+    llm.masked_loss(tokenizer, ids, labels)
 """
 import matplotlib
 
@@ -83,8 +83,8 @@ def chat_template(tokenizer, ids, per_row=12):
     """The tokens `ids` of a templated conversation, one box each, coloured by the role of their turn;
     the tokenizer's special tokens (the template's markers) drawn bold with a thick edge.
 
-    >>> fig = chat_template(tokenizer, tokenizer.apply_chat_template(messages))   # doctest: +SKIP
-    >>> len(fig.axes[0].patches) == len(ids)                                    # doctest: +SKIP
+    fig = chat_template(tokenizer, tokenizer.apply_chat_template(messages))
+    len(fig.axes[0].patches) == len(ids)
     True
     """
     ids = list(ids)
@@ -103,7 +103,7 @@ def masked_loss(tokenizer, ids, labels, per_row=12):
     """The tokens `ids` of a training conversation, one box each: green where the loss scores the
     token (its label is the token), grey where the label is -100 (not scored).
 
-    >>> fig = masked_loss(tokenizer, ids, labels)                               # doctest: +SKIP
+    fig = masked_loss(tokenizer, ids, labels)
     """
     ids, labels = list(ids), list(labels)
     if len(ids) != len(labels):

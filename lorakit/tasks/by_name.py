@@ -97,7 +97,7 @@ def load_hub(task, name=None):
     `rajpurkar/squad`) unless `name` names another data set of the same shape.
 
     Example (needs the internet):
-        >>> load_hub("ner")["train"].features["ner_tags"].feature.names[:2]  # doctest: +SKIP
+        load_hub("ner")["train"].features["ner_tags"].feature.names[:2]
         ['O', 'B-PER']
     """
     task = as_task(task)
