@@ -40,7 +40,8 @@ class Deadline:
 
     `costs` are the padded tokens of every planned step, in order (all epochs, `steps_per_epoch`
     each), `started` the clock when the job began, `validation` the seconds one validation is
-    expected to take (`validated` replaces it with each measured one), `training_from` the clock
+    expected to take (`validated` replaces it with each measured one; it is scaled by how much the
+    steps have slowed down since it was timed), `training_from` the clock
     when training begins (default: `started`). Call `after_step` after each step with its 1-based
     number and the clock: it returns the number of steps to train in all (at most the plan), so
     that the steps left (at the speed of the recent steps; the warm-up steps count only until
@@ -55,8 +56,8 @@ class Deadline:
     >>> deadline.after_step(10, now=8.0)     # the machine slows down: that step took 2 s
     33
     >>> deadline.validated(10.0)             # a validation takes 10 s: fewer steps fit
-    >>> deadline.after_step(11, now=10.0)
-    16
+    >>> deadline.after_step(11, now=10.0)   # and, the steps slowing on, it will take a little longer
+    14
     """
 
     def __init__(self, minutes, costs, steps_per_epoch, started, validation=0.0, training_from=None):
@@ -65,17 +66,43 @@ class Deadline:
         self.total_cost = [0, *itertools.accumulate(costs)]   # tokens of the first k steps
         self.clock = {0: started if training_from is None else training_from}   # step -> the clock after it
         self.planned = len(costs)
+        self.rate = self.validated_at_rate = None   # seconds per token now, and when validation was timed
 
     def validated(self, seconds):
         """A validation was measured: later predictions use its time."""
-        self.validation = seconds
+        self.validation, self.validated_at_rate = seconds, self.rate
+
+    def expected_validation(self):
+        """Seconds the next validation will take: the last one measured, scaled by how much slower
+        (or faster) training steps have become since (a machine that slows down slows both)."""
+        if not (self.rate and self.validated_at_rate):
+            return self.validation
+        return self.validation * self.rate / self.validated_at_rate
+
+    def seconds_left(self, now):
+        """Seconds left at `now` for what the job still has to do before saving."""
+        return self.seconds - SAVE_SECONDS - (now - self.started)
+
+    def validation_share(self, now):
+        """The share of a validation (0 to 1) that fits in the time left: a job that slowed down
+        scores fewer examples rather than overrun its limit.
+
+        >>> Deadline(minutes=1, costs=[1], steps_per_epoch=1, started=0.0, validation=20.0).validation_share(45.0)
+        0.5
+        """
+        if not self.validation:
+            return 1.0
+        return min(1.0, max(self.seconds_left(now), 0.0) / self.expected_validation())
 
     def after_step(self, step, now):
         self.clock[step] = now
         first = max(WARM_UP_STEPS if step > WARM_UP_STEPS else 0, step - RECENT_STEPS)
         tokens = self.total_cost[step] - self.total_cost[first]
         rate = (now - self.clock[first]) / max(tokens, 1)       # seconds per token, recently
-        left = self.seconds - SAVE_SECONDS - (now - self.started)
+        if step > WARM_UP_STEPS:
+            self.rate = rate
+            self.validated_at_rate = self.validated_at_rate or rate   # the sample was timed before training
+        left = self.seconds_left(now)
         fits = self.last_step_in_time(step, left, rate)
         # Shrink at once; grow back (the machine sped up) only by a margin, so that the plan's end,
         # and the learning rate's with it, does not flicker by a step from one estimate to the next.
@@ -89,7 +116,9 @@ class Deadline:
 
         def needs(k):         # seconds from now to the end of the job if training ends at step k
             validations = math.ceil(k / self.per_epoch) - epoch + 1
-            return (self.total_cost[k] - self.total_cost[step]) * rate + validations * self.validation
+            return (self.total_cost[k] - self.total_cost[step]) * rate + validations * validation
+
+        validation = self.expected_validation()
 
         steps = range(step, len(self.total_cost))
         return step + bisect.bisect_right(steps, left, key=needs) - 1 if needs(step) <= left else step

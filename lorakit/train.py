@@ -41,6 +41,8 @@ from .measure import PeakMemory
 from .pretrained import default_target_modules, load_tokenizer
 from .timelimit import Deadline, LinearSchedule, agreed, step_costs
 
+MIN_VALIDATION_EXAMPLES = 16   # a deadline's validation scores at least these (or the whole set)
+
 
 @dataclass
 class TrainResult:
@@ -271,9 +273,10 @@ def fit(run, bar):
     for epoch in range(1, run.config.epochs + 1):
         loss = train_epoch(run, bar, epoch)
         validation_started = run.clock()
-        scores = validate(run)
-        if run.deadline:
-            run.deadline.validated(run.clock() - validation_started)
+        share = run.deadline.validation_share(validation_started) if run.deadline else 1.0
+        scores = validate(run, share)
+        if run.deadline:    # the time of a whole validation, estimated from the share scored
+            run.deadline.validated((run.clock() - validation_started) / max(share, 1e-3))
         history.append({"epoch": epoch, "train_loss": loss, **scalar_metrics(scores)})
         run.accelerator.log({f"validation/{k}": v for k, v in scalar_metrics(scores).items()},
                             step=run.steps_run)
@@ -360,14 +363,22 @@ def sample_validation_seconds(run, sample=64, batch_size=64):
     return (run.clock() - started) * padded / (len(picked) * max(lengths[i] for i in picked))
 
 
-def validate(run):
+def validate(run, share=1.0):
     """The task's metrics on the validation split, predicted by the model as `train` would return it
-    now (its LoRA update times --update-scale)."""
+    now (its LoRA update times --update-scale). With `share` < 1 (a deadline that leaves too little
+    time), on that share of the examples, evenly spread, and "validation_examples" says how many."""
+    eval_set, features = run.eval_set, run.eval_features
+    scored = max(MIN_VALIDATION_EXAMPLES, math.floor(share * len(eval_set)))
+    if scored < len(eval_set):
+        eval_set = eval_set.select(sorted({round(i * (len(eval_set) - 1) / max(scored - 1, 1))
+                                           for i in range(scored)}))
+        features = run.task.encode(eval_set, run.tokenizer, train=False)
     model = run.accelerator.unwrap_model(run.model)
     with rescaled(model, run.config.update_scale):   # the model `train` will return
-        outputs = predict_outputs(model, run.eval_features, run.task, run.tokenizer,
+        outputs = predict_outputs(model, features, run.task, run.tokenizer,
                                   device=run.accelerator.device, autocast=run.accelerator.autocast)
-    return run.task.metrics(run.eval_set, run.task.postprocess(run.eval_set, run.eval_features, outputs))
+    scores = run.task.metrics(eval_set, run.task.postprocess(eval_set, features, outputs))
+    return scores if eval_set is run.eval_set else {**scores, "validation_examples": len(eval_set)}
 
 
 def scalar_metrics(scores):

@@ -19,10 +19,12 @@ def test_a_step_costs_the_padded_tokens_of_its_longest_batch_over_the_processes(
     assert step_costs(batches, lengths, processes=2) == [14, 9]
 
 
-def job(minutes, costs, per_epoch, speed, validation=2.0, guess=2.0):
-    """A simulated training job under a Deadline: seconds per token `speed(step)`, each validation
-    `validation` seconds (guessed as `guess` before the first). Returns (seconds to the end of the
-    job, steps trained): how `lorakit.train.fit` drives the deadline, with a clock we own."""
+def job(minutes, costs, per_epoch, speed, validation=2.0, guess=2.0, record=None):
+    """A simulated training job under a Deadline: seconds per token `speed(step)`, each whole
+    validation `validation` seconds (a number, or a function of the step), guessed as `guess` before
+    the first; a validation scores the share the deadline leaves time for. Returns (seconds to the
+    end of the job, steps trained): how `lorakit.train.fit` drives the deadline, with a clock we own."""
+    whole = validation if callable(validation) else lambda step: validation
     deadline, now, stop_at, step = Deadline(minutes, costs, per_epoch, started=0.0, validation=guess), 0.0, len(costs), 0
     for _ in range(len(costs) // per_epoch):
         for _ in range(per_epoch):
@@ -32,8 +34,11 @@ def job(minutes, costs, per_epoch, speed, validation=2.0, guess=2.0):
             stop_at = stop_at if planned is None else min(planned, len(costs))
             if step >= stop_at:
                 break
-        now += validation
-        deadline.validated(validation)
+        share = deadline.validation_share(now)
+        now += whole(step) * share
+        deadline.validated(whole(step))
+        if record is not None:
+            record.append(share)
         if step >= stop_at:
             break
     return now + SAVE_SECONDS, step
@@ -68,6 +73,23 @@ def test_validation_slower_than_its_sample_said_is_taken_into_account():
     assert within(seconds, 5), seconds
     fast_validation = job(5, COSTS, 100, lambda step: 0.01, validation=4.0, guess=4.0)
     assert fast_validation[1] > steps                               # slower validations leave fewer steps
+
+
+def test_a_validation_slowed_down_with_the_machine_still_ends_in_time():
+    """The case measured on a loaded machine: validation timed before two CPU hogs started took
+    four times its estimate. Training makes room for the slower validation, scaled by the steps' speed."""
+    speed = lambda step: 0.01 if step < 40 else 0.04       # noqa: E731
+    shares = []
+    seconds, steps = job(5, COSTS, len(COSTS), speed, validation=lambda step: 3000 * speed(step),
+                         guess=30.0, record=shares)          # 30 s when sampled, 120 s at the end
+    assert within(seconds, 5) and seconds >= 0.8 * 300, seconds
+    assert shares == [1.0]                                   # time was left for all of it
+
+
+def test_a_validation_that_no_longer_fits_scores_the_share_left():
+    deadline = Deadline(minutes=1, costs=[10] * 10, steps_per_epoch=10, started=0.0, validation=40.0)
+    assert deadline.validation_share(now=35.0) == pytest.approx((60 - SAVE_SECONDS - 35) / 40)
+    assert deadline.validation_share(now=70.0) == 0.0 and deadline.validation_share(now=0.0) == 1.0
 
 
 def test_a_job_out_of_time_stops_after_its_first_step():
@@ -203,3 +225,13 @@ def test_bad_time_limits_and_list_items_are_one_line_errors(capsys):
         assert exit_.value.code == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and ("--ranks" in err or "--max-minutes" in err), err
+
+
+@pytest.mark.parametrize("task", ["sentiment", "qa"])
+def test_a_validation_short_of_time_scores_an_even_share_of_the_examples(task):
+    from lorakit.train import set_up, validate
+    run = set_up(TrainConfig(task=task, max_train_examples=4, max_eval_examples=40).resolved())
+    assert "validation_examples" not in validate(run)                   # all 40: nothing to say
+    half = validate(run, share=0.5)
+    assert half["validation_examples"] == 20 and 0 <= half[run.task.main_metric] <= 100
+    assert validate(run, share=0.0)["validation_examples"] == 16         # never fewer than 16
