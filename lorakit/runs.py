@@ -106,7 +106,8 @@ def expected_size(config):
 
 
 def save_run(result, out, overwrite=False):
-    """Write a TrainResult to the folder `out`: staged beside it, then renamed into place.
+    """Write a TrainResult (or copy a run folder that `save_run` wrote) to the folder `out`: staged
+    beside it, then renamed into place.
 
     An old run at `out` (with `overwrite`) is set aside, the new one renamed in, and only then the
     old one deleted; an interrupt meanwhile waits for that to finish. A write that fails (no room,
@@ -121,7 +122,11 @@ def save_run(result, out, overwrite=False):
         raise WriteError(f"--out {out}: cannot create it ({e.strerror or e})") from None
     try:
         os.chmod(stage, plain_mode(folder=True))  # mkdtemp makes it owner-only
-        write_run_files(result, stage)
+        if isinstance(result, (str, os.PathLike)):   # a saved run: checked, then copied
+            read_run_info(result)
+            shutil.copytree(result, stage, dirs_exist_ok=True)
+        else:
+            write_run_files(result, stage)
         with interrupts.deferred():
             replace_folder(stage, out)
     except OSError as e:
@@ -137,7 +142,7 @@ def write_run_files(result, folder):
     """The files of a run, in `folder`; lorakit.json lists them all, for a later --overwrite."""
     config, model = result.config, result.model
     base = result.task.base_model(config.model)
-    if config.method == "lora":
+    if config.method in ("lora", "grpo"):     # grpo: a LoRA adapter trained by RL
         save_adapter(model, folder, base_model_name_or_path=base, task_type=result.task.peft_task_type)
     elif config.method == "head":
         heads = head_module_names(model)
@@ -226,7 +231,7 @@ def load_run(model_dir):
         check_finite(dict(model.named_parameters()), model_dir / "model.safetensors")
         return model.eval(), load_tokenizer(model_dir), info
     model = load_task_model(task, labels, info["base_model"])
-    if method == "lora":
+    if method in ("lora", "grpo"):
         load_adapter(model, model_dir)
         quantize = info["options"].get("quantize")
         if quantize:  # QLoRA: the body stored in NF4 as in training (apply_lora's quantize step)
@@ -254,7 +259,8 @@ def _load_head(model, file):
 
 
 def keep_run(result, folder):
-    """Save a TrainResult where it outlives the session, and return the folder.
+    """Save a TrainResult (or copy a run folder that `save_run` wrote) where it outlives the
+    session, and return the folder.
 
     On Colab the runtime's disk is wiped when it resets; a folder under /content/drive (your
     Google Drive, mounted here on first use) is not. Anywhere else `folder` is an ordinary path. An
@@ -262,6 +268,7 @@ def keep_run(result, folder):
 
     Example (in a notebook):
         keep_run(result, "/content/drive/MyDrive/lorakit/ner")
+        keep_run("runs/ner", "/content/drive/MyDrive/lorakit/ner")      # a run saved before
     """
     folder = Path(folder)
     if folder.parts[:3] == ("/", "content", "drive") and not Path("/content/drive/MyDrive").is_dir():

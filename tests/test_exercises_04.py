@@ -92,3 +92,5 @@ def test_04_questions():
     assert not v and "no gradient" in str(v)
     v = nb04.question_3("no")
     assert not v and "True or False" in str(v)
+    for unanswered in (nb04.question_1(...), nb04.question_2(...), nb04.question_3(...)):
+        assert not unanswered and "replace ..." in str(unanswered)

@@ -67,3 +67,8 @@ def test_05_question_3_when_accuracy_and_macro_f1_differ():
     v = nb05.question_3("a")
     assert not v and "balanced" in str(v)
     assert "a, b or c" in str(nb05.question_3("d"))
+
+
+def test_05_questions_left_unanswered_say_so():
+    for unanswered in (nb05.question_1(...), nb05.question_2(...), nb05.question_3(...)):
+        assert not unanswered and "not yet: replace" in str(unanswered) and "..." in str(unanswered)

@@ -89,3 +89,9 @@ def test_06_question_3_padding_with_o():
     v = nb06.question_3("a")
     assert not v and "not the loss" in str(v)
     assert not nb06.question_3("c")
+
+
+def test_06_questions_left_unanswered_say_so():
+    for unanswered in (nb06.question_1(...), nb06.question_2(..., ...), nb06.question_2(0.5, ...),
+                       nb06.question_3(...)):
+        assert not unanswered and "not yet: replace" in str(unanswered) and "..." in str(unanswered)

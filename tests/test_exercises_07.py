@@ -118,3 +118,9 @@ def test_07_question_4_squad_scores_of_a_long_answer():
     assert not v and "harmonic mean" in str(v)
     v = nb07.question_4(1, 100 * 2 * p * r / (p + r))                     # EM on the overlap, F1 in percent
     assert not v and "whole normalised strings" in str(v) and "fraction" in str(v)
+
+
+def test_07_questions_left_unanswered_say_so():
+    for unanswered in (nb07.question_1(..., ...), nb07.question_2(0, ...), nb07.question_3(...),
+                       nb07.question_4(..., ...)):
+        assert not unanswered and "not yet: replace" in str(unanswered) and "..." in str(unanswered)

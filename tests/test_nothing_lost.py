@@ -313,6 +313,12 @@ def test_keep_run_replaces_its_own_earlier_run(run_dir, tmp_path):
     folder = tmp_path / "kept"
     assert keep_run(result, folder) == folder and keep_run(result, folder) == folder   # twice: replaced
     assert json.loads((folder / "metrics.json").read_text()) == {"accuracy": 0.5}
+    copied = tmp_path / "copied"
+    assert keep_run(folder, copied) == copied                                            # a saved run, copied
+    assert sorted(p.name for p in copied.iterdir()) == sorted(p.name for p in folder.iterdir())
+    with pytest.raises(lorakit.errors.LorakitError):
+        keep_run(tmp_path, tmp_path / "not-a-run")                                       # no lorakit.json
+    assert not (tmp_path / "not-a-run").exists()
 
 
 def test_push_to_hub_uploads_the_run_folder(run_dir, monkeypatch):

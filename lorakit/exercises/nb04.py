@@ -126,6 +126,7 @@ def check_3(b_norms, one_lr_is_fair):
 
 
 # "Check your understanding": three short questions, answered in the lesson (sections 2 and 3).
+# Each takes your answer; `...` (the notebook's placeholder) is no answer.
 
 PARTS = ("forward", "backward", "step", "zero_grad")
 
@@ -137,6 +138,8 @@ def question_1(order):
     >>> question_1(["forward", "step", "backward", "zero_grad"])
     Question 1: not yet: the optimizer step uses the gradients that backward computes: backward comes first.
     """
+    if order is ...:
+        return question(1, ["replace ... with your answer"])
     if sorted(order if isinstance(order, (list, tuple)) else []) != sorted(PARTS):
         return question(1, ['give a list of the four names "forward", "backward", "step" and "zero_grad", each once'])
     order = list(order)
@@ -160,6 +163,8 @@ def question_2(loss):
     >>> question_2(0.5)
     Question 2: not yet: the loss is -log p of the right label, not p itself.
     """
+    if loss is ...:
+        return question(2, ["replace ... with your answer"])
     if close(loss, math.log(2), rel=1e-3):
         return question(2, [])
     if close(loss, 0.5):
@@ -178,6 +183,8 @@ def question_3(w0_moves):
     >>> question_3(True)
     Question 3: not yet: a frozen weight gets no gradient, and AdamW skips a tensor that has none (section 2's table).
     """
+    if w0_moves is ...:
+        return question(3, ["replace ... with True or False"])
     if not isinstance(w0_moves, bool):
         return question(3, ["answer True or False"])
     if w0_moves:
