@@ -102,6 +102,8 @@ def build_parser():
     p.add_argument("--ranks", type=rank_list, default=[1, 2, 4, 8, 16], help="e.g. 1,2,4,8,16")
     p.add_argument("--seeds", type=seed_list, default=[0], help="e.g. 0,1,2")
     p.add_argument("--baselines", type=baseline_list, default=[], help="full, head or full,head")
+    from .sweep_axes import add_axis_options
+    add_axis_options(p)                     # --lrs, --batch-sizes, --target-sets (lorakit.sweep_axes)
     p.add_argument("--out", required=True, help="folder for results.csv and the plot")
     p.add_argument("--save-runs", action="store_true", help="also save each run under OUT/runs/")
     p.add_argument("--max-minutes", type=minutes, help="the whole sweep within about M minutes: each run "
@@ -120,6 +122,10 @@ def build_parser():
     p.add_argument("--data", required=True)
     p.add_argument("--task", help=ASK_HELP)
     add_time_options(p)
+    from .doctor import add_parser as add_doctor_parser
+    add_doctor_parser(sub)                  # lorakit doctor RUN_DIR (lorakit.doctor)
+    from .production import add_parsers as add_production_parsers
+    add_production_parsers(sub)             # lorakit merge / export (lorakit.production)
     for p in sub.choices.values():  # SUPPRESS: `lorakit --debug train` keeps the top-level value
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     return parser
@@ -129,12 +135,14 @@ def cmd_train(args):
     from accelerate import PartialState
 
     from .config import config_from_args
+    from .grpo import train_grpo
     from .runs import check_out_dir, expected_size, save_run
     from .train import scalar_metrics, train
     config = config_from_args(args)
     check_out_dir(args.out, args.overwrite, inputs=(args.train_file, args.eval_file),
                   need_bytes=expected_size(config))
-    result = train(config, progress=not args.quiet)
+    trainer = train_grpo if config.method == "grpo" else train    # grpo: reinforcement learning
+    result = trainer(config, progress=not args.quiet)
     if PartialState().is_main_process:  # under torchrun only rank 0 writes
         save_run(result, args.out, overwrite=args.overwrite)
         print(json.dumps(scalar_metrics(result.metrics), indent=2))
@@ -145,16 +153,16 @@ def cmd_sweep(args):
     from pathlib import Path
 
     from .config import config_from_args
-    from .plots import plot_rank_sweep
     from .sweep import check_sweep_out, run_sweep
+    from .sweep_axes import axes_from_args
+    from .sweep_plots import plot_sweep
     check_sweep_out(args.out)
-    config = config_from_args(args)
+    config, axes = config_from_args(args), axes_from_args(args)
     table = run_sweep(args.task, args.ranks, args.seeds, args.baselines, args.out, base_config=config,
-                      progress=not args.quiet, save_runs=args.save_runs, max_minutes=args.max_minutes)
+                      progress=not args.quiet, save_runs=args.save_runs, max_minutes=args.max_minutes, axes=axes)
     metric = config.make_task().main_metric
-    plot = Path(args.out) / f"rank_vs_{metric}.png"
-    plot_rank_sweep(table, metric, title=f"{args.task}: LoRA rank vs {metric}", path=plot)
-    print(f"{len(table)} runs in {Path(args.out) / 'results.csv'}; plot in {plot}")
+    plot = ", ".join(map(str, plot_sweep(table, metric, args.out, args.task, axes.swept())))
+    print(f"{len(table)} runs in {Path(args.out) / 'results.csv'}; plots: {plot}")
 
 
 def load_run_and_data(model_dir, path, asked=None):
@@ -220,7 +228,23 @@ def cmd_evaluate(args):
     print(json.dumps(metrics, indent=2))
 
 
-COMMANDS = {"train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate, "sweep": cmd_sweep}
+def cmd_doctor(args):
+    from .doctor import cmd_doctor as doctor
+    return doctor(args)                     # 1 when it has findings
+
+
+def cmd_merge(args):
+    from .production import cmd_merge as merge
+    return merge(args)
+
+
+def cmd_export(args):
+    from .production import cmd_export as export
+    return export(args)
+
+
+COMMANDS = {"train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate, "sweep": cmd_sweep,
+            "doctor": cmd_doctor, "merge": cmd_merge, "export": cmd_export}
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None, _default=warnings.showwarning):
@@ -243,7 +267,7 @@ def main(argv=None):
     args = None
     try:
         args = build_parser().parse_args(argv)
-        COMMANDS[args.command](args)
+        status = COMMANDS[args.command](args)
         interrupts.check()
     except KeyboardInterrupt:
         return interrupted()
@@ -254,7 +278,7 @@ def main(argv=None):
             raise
         print(f"lorakit: error: {e}", file=sys.stderr)
         return 2
-    return 0
+    return status or 0
 
 
 def interrupted():

@@ -29,10 +29,10 @@ from .lora import TOP_LAYERS
 from .tasks import TASKS
 from .tasks.registry import make_task, option_owners
 
-METHODS = ("lora", "full", "head", "prompt")
+METHODS = ("lora", "full", "head", "prompt", "grpo")
 # Learning rates that work for each method on the bundled model (full fine-tuning needs a small one);
 # prompting trains nothing.
-DEFAULT_LR = {"lora": 1e-3, "full": 5e-5, "head": 3e-3, "prompt": None}
+DEFAULT_LR = {"lora": 1e-3, "full": 5e-5, "head": 3e-3, "prompt": None, "grpo": 2e-3}
 DEFAULT_R = 8                      # LoRA rank, where the task sets none
 MAX_SEED = 2**32 - 1     # numpy.random.seed takes 0 .. 2**32 - 1
 
@@ -93,7 +93,7 @@ def target_modules(text):
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
         raise argparse.ArgumentTypeError("expected comma-separated layer names, e.g. query,value")
-    return "all-linear" if names == ["all-linear"] else names
+    return names[0] if names in (["all-linear"], ["mlp"]) else names   # presets: lora.find_target_modules
 
 
 @dataclass
@@ -102,7 +102,9 @@ class TrainConfig:
 
     task: str = option("sentiment", "the task: {tasks}", choices="tasks")
     method: str = option("lora", "lora (default), full fine-tuning, the task head only, or prompt: "
-                         "no training, the chat model prompted as it is (with --shots examples)",
+                         "no training, the chat model prompted as it is (with --shots examples), or grpo: LoRA "
+                         "(rank 4 unless --rank) trained by reinforcement learning on --reward (chat only; "
+                         "lorakit.grpo)",
                          choices=METHODS, sweep=False)
     r: int = option(None, "LoRA rank r (default 8{overrides})", "--rank", POSITIVE_INT, sweep=False)
     lora_alpha: float = option(16, "lora_alpha (default 16)", "--alpha", POSITIVE_NUMBER)
@@ -115,6 +117,14 @@ class TrainConfig:
     label_all_tokens: bool = option(False, "train on every sub-token of a word, not only the first")
     shots: int = option(None, "solved examples put before each question when a chat model is asked "
                         "(default 0: zero-shot)", check=NON_NEGATIVE_INT)
+    reward: str = option(None, "--method grpo: the task whose questions are asked and whose gold answers score "
+                         "the replies", choices=("sentiment", "ner", "qa"))
+    group_size: int = option(None, "--method grpo: replies sampled per question (default 8)", check=POSITIVE_INT)
+    reply_tokens: int = option(None, "--method grpo: the longest reply sampled (default: the reward task's, "
+                               "sentiment 4, ner 64, qa 16)", check=POSITIVE_INT)
+    temperature: float = option(None, "--method grpo: sampling temperature (default 1)", check=POSITIVE_NUMBER)
+    kl_weight: float = option(None, "--method grpo: weight of the KL penalty to the base model (default 0)",
+                              check=NON_NEGATIVE_NUMBER)
     max_new_tokens: int = option(None, "the longest reply a chat model generates (default {defaults})",
                                  check=POSITIVE_INT)
     replay: float = option(None, "the base model's own answers to general requests mixed into chat "
@@ -193,6 +203,7 @@ class TrainConfig:
         if c.quantize and c.method != "lora":
             raise ConfigError(f"--quantize {c.quantize} applies to --method lora only (QLoRA), not {c.method}")
         check_task_options(c)
+        check_grpo_options(c)
         return c
 
     def make_task(self, labels=None, options=True):
@@ -210,6 +221,18 @@ def check_task_options(config):
         if owners and config.task not in owners and value not in (None, False):
             raise ConfigError(f"{flag_of(f)} applies to --task {' or '.join(owners)} only, not {config.task}")
     config.make_task()
+
+
+GRPO_OPTIONS = ("reward", "group_size", "reply_tokens", "temperature", "kl_weight")
+
+
+def check_grpo_options(config):
+    """Refuse a GRPO option without --method grpo, and --method grpo without --reward."""
+    given = [f for f in fields(config) if f.name in GRPO_OPTIONS and getattr(config, f.name) is not None]
+    if config.method != "grpo" and given:
+        raise ConfigError(f"{flag_of(given[0])} applies to --method grpo only, not {config.method}")
+    if config.method == "grpo" and config.reward is None:
+        raise ConfigError("--method grpo needs --reward: sentiment, ner or qa")
 
 
 def flag_of(f):

@@ -22,10 +22,13 @@ from .errors import ConfigError, DataError, WriteError
 from .runs import save_run
 from .config import TrainConfig
 from .inference import evaluate
+from .sweep_axes import (Axes, check_no_clash, check_target_sets, done_keys, planned_grid, run_config,
+                         run_key, run_name)
 from .train import scalar_metrics, train
 
 RESULTS = "results.csv"
 KEY = ["method", "rank", "seed"]
+TEXT = ("task", "target_modules")     # the columns of text; every other one holds numbers
 SWEPT = ("lora", "full", "head")      # the methods a sweep trains (LoRA per rank, and its baselines)
 # The LoRA family at a matched budget (lesson 16): TrainConfig fields over a shared base config.
 VARIANTS = {
@@ -97,7 +100,7 @@ def read_results(path, task=None):
         raise DataError(f"{path}: missing column(s) {', '.join(missing)}")
     table = table.fillna("")                          # the cells a short row lacks
     table = table[(table != "").any(axis=1)]          # blank lines
-    for column in table.columns.drop("task"):
+    for column in table.columns.drop([c for c in TEXT if c in table.columns]):
         cells = table[column]
         numbers = pd.to_numeric(cells.where(cells != ""), errors="coerce")
         if column == "method":
@@ -161,17 +164,18 @@ def run_one(config, test_set, save_to=None):
             "epochs_run": m["epochs_run"], "steps_run": m["steps_run"], "score_seconds": round(score_seconds, 2)}
 
 
-def run_folder(out, method, rank, seed):
-    """Where `run_sweep(..., save_runs=True)` saves a run: out/runs/<method>_r<rank>_s<seed>.
+def run_folder(out, method, rank, seed, **swept):
+    """Where `run_sweep(..., save_runs=True)` saves a run: out/runs/<method>_r<rank>_s<seed>, then
+    each swept value (`sweep_axes.run_name`).
 
-    >>> run_folder("sweep", "lora", 8, 0).as_posix()
-    'sweep/runs/lora_r8_s0'
+    >>> run_folder("sweep", "lora", 8, 0).as_posix(), run_folder("sweep", "full", 0, 1, lr=1e-4).name
+    ('sweep/runs/lora_r8_s0', 'full_r0_s1_lr0.0001')
     """
-    return Path(out) / "runs" / f"{method}_r{rank}_s{seed}"
+    return Path(out) / "runs" / run_name(method, rank, seed, swept)
 
 
 def run_sweep(task, ranks, seeds=(0,), baselines=(), out="runs/sweep", base_config=None,
-              progress=True, save_runs=False, max_minutes=None, clock=time.perf_counter):
+              progress=True, save_runs=False, max_minutes=None, clock=time.perf_counter, axes=None):
     """Run every planned (method, rank, seed) not yet in `out/results.csv`; return the whole table.
 
     `base_config` (a TrainConfig) sets the options shared by all runs (epochs, lr, data, model...);
@@ -179,23 +183,29 @@ def run_sweep(task, ranks, seeds=(0,), baselines=(), out="runs/sweep", base_conf
     saved in `run_folder(out, method, rank, seed)`, so its adapter can be studied afterwards.
     With `max_minutes`, the sweep ends within about that many minutes of `clock` (seconds): see
     `run_minutes`; the runs that no longer fit are skipped (a later call can finish them).
+    `axes` (a `sweep_axes.Axes`) crosses learning rates, batch sizes and target sets too.
     """
     from tqdm.auto import tqdm
-    base = replace(base_config or TrainConfig(), task=task)
+    base, axes = replace(base_config or TrainConfig(), task=task), axes or Axes()
+    check_no_clash(axes, base)
     resolved = base.resolved()  # check the shared options before the first run
-    if ranks:
+    planned_runs(ranks, seeds, baselines)
+    if axes.target_sets:
+        check_target_sets(resolved, ranks, axes.target_sets)
+    elif ranks:
         check_largest_rank(resolved, ranks)
     path = Path(out) / RESULTS
     table = read_results(path, task)
-    done = set() if table.empty else {(m, int(r), int(s)) for m, r, s in table[KEY].values.tolist()}
-    todo = [run for run in planned_runs(ranks, seeds, baselines) if run not in done]
+    done = done_keys(table, axes)
+    todo = [run for run in planned_grid(ranks, seeds, baselines, axes) if run_key(run, axes) not in done]
     test_set = load_test_split(base)
     bar = tqdm(todo, desc=f"sweep {task}", disable=not progress or not todo)
     started, scoring = clock(), 0.0
-    for i, (method, rank, seed) in enumerate(bar):
+    for i, run in enumerate(bar):
         interrupts.check()
-        bar.set_postfix(method=method, rank=rank, seed=seed)
-        config = replace(base, method=method, r=rank or base.r, seed=seed)
+        swept = {axis: run[axis] for axis in axes.swept()}
+        bar.set_postfix(method=run["method"], rank=run["rank"], seed=run["seed"], **swept)
+        config = run_config(base, run)
         if max_minutes:
             share = run_minutes(max_minutes - (clock() - started) / 60, len(todo) - i, scoring / 60)
             if share is None:
@@ -203,7 +213,9 @@ def run_sweep(task, ranks, seeds=(0,), baselines=(), out="runs/sweep", base_conf
                           f"{len(todo)} runs; run the sweep again to add them")
                 break
             config = replace(config, max_train_minutes=share)
-        row = run_one(config, test_set, run_folder(out, method, rank, seed) if save_runs else None)
+        folder = run_folder(out, run["method"], run["rank"], run["seed"], **swept) if save_runs else None
+        row = run_one(config, test_set, folder)
+        row = {**{k: row[k] for k in ["task"] + KEY}, **swept, **row}     # the swept values after the key
         scoring = max(scoring, row.get("score_seconds", 0.0))
         table = append_row(path, table, row)
     return table

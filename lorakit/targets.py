@@ -70,6 +70,8 @@ def top_layers(model, target_modules):
     >>> top_layers(stack, "top-2"), find_target_modules(stack, "top-3/4"), top_layers(stack, ["0.1.0"])
     ('0\\.(2|3)\\.(0)', ['0.1.0', '0.2.0', '0.3.0'], ['0.1.0'])
     """
+    if target_modules == "mlp":
+        return mlp_layers(model)
     top = TOP_LAYERS.fullmatch(target_modules) if isinstance(target_modules, str) else None
     if top is None:
         return target_modules
@@ -85,6 +87,24 @@ def top_layers(model, target_modules):
     blocks = [f"{path}.{i}." for i in indices]
     inner = sorted({name[len(b):] for name in linear_layer_names(model) for b in blocks if name.startswith(b)})
     return (re.escape(path) + r"\.(" + "|".join(indices) + r")\.(" + "|".join(map(re.escape, inner)) + ")")
+
+
+def mlp_layers(model):
+    r"""target_modules "mlp" written out as a regex: every Linear of each block of the layer stack
+    outside its attention (a path part with "attn" or "attention" in it): BERT's intermediate.dense
+    and output.dense, a Llama's gate/up/down_proj, GPT-2's mlp.c_fc and mlp.c_proj.
+
+    >>> block = lambda: nn.ModuleDict({"attention": nn.Linear(2, 2), "up": nn.Linear(2, 4), "down": nn.Linear(4, 2)})
+    >>> find_target_modules(nn.Sequential(nn.ModuleList([block(), block()])), "mlp")
+    ['0.0.up', '0.0.down', '0.1.up', '0.1.down']
+    """
+    path, count = layer_stack(model)
+    inner = sorted({name.split(".", 1)[1] for name in (n[len(path) + 1:] for n in linear_layer_names(model)
+                                                        if n.startswith(path + "."))
+                    if "." in name and not re.search(r"attn|attention", name)})
+    if not inner:
+        raise ConfigError(f"target_modules 'mlp': the blocks of {path} have no Linear layer outside attention")
+    return re.escape(path) + r"\.\d+\.(" + "|".join(map(re.escape, inner)) + ")"
 
 
 def find_target_modules(model, target_modules, modules_to_save=None):

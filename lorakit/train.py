@@ -33,6 +33,7 @@ from torch.utils.data import DataLoader
 from . import interrupts
 from .config import TrainConfig, config_dict, default_rank
 from .data import load_task_data
+from .diagnostics import StepLog, record
 from .device import accelerate_precision, select_device, select_precision, training_attention
 from .errors import ConfigError, TrainingError
 from .inference import predict_outputs
@@ -75,6 +76,7 @@ class Run:
     stop_at: int = 0          # optimizer steps to train in all: the plan, or fewer under a time limit
     steps_run: int = 0
     deadline: Deadline = None  # with --max-train-minutes: decides stop_at after every step
+    log: StepLog = field(default_factory=StepLog)   # loss, lr and gradient norm of each step
     clock: object = time.perf_counter
 
 
@@ -202,6 +204,8 @@ def train(config: TrainConfig, progress=True, clock=time.perf_counter) -> TrainR
     With `config.max_train_minutes`, the whole call ends within about that many minutes of `clock`
     (seconds; tests pass their own), training fewer steps where needed (`lorakit.timelimit`)."""
     from tqdm.auto import tqdm
+    if config.method == "grpo":
+        raise ConfigError("--method grpo is reinforcement learning: lorakit.grpo.train_grpo trains it")
     config = config.resolved()
     job_started = clock()
     run = set_up(config)
@@ -238,6 +242,7 @@ def train(config: TrainConfig, progress=True, clock=time.perf_counter) -> TrainR
                "peak_memory_mb": round(peak.mb, 1), "device": run.accelerator.device.type,
                "precision": run.precision,
                "processes": run.accelerator.num_processes, "history": history}
+    metrics["diagnostics"] = record(run, model, run.log)   # for `lorakit doctor`
     if config.report_to:
         metrics["logs"] = str(Path(config.logging_dir) / name)
     return TrainResult(model, run.tokenizer, config, run.task, run.task.labels, metrics, history)
@@ -309,7 +314,8 @@ def train_epoch(run, bar, epoch):
             raise TrainingError(f"the loss became {loss.item()} at step {step} of epoch {epoch}; "
                                 f"try a lower learning rate than --lr {run.config.lr:g}")
         run.accelerator.backward(loss)
-        run.accelerator.clip_grad_norm_(params, run.config.max_grad_norm)
+        grad_norm = run.accelerator.clip_grad_norm_(params, run.config.max_grad_norm)
+        run.log.add(loss.item(), grad_norm, run.scheduler.get_last_lr()[0])
         run.optimizer.step()
         run.scheduler.step()
         run.optimizer.zero_grad()

@@ -162,6 +162,8 @@ class Task:
     methods = ("lora", "full", "head")   # the --method values that make sense for the task
     chat_reply_tokens = 64       # the longest reply a chat model may give when asked this task
     chat_instructions = []       # templates of the question put to a chat model; [0] is canonical
+    reward = None                # (task, reply, row) -> 0..1, a reply scored for RL (tasks/rewards.py)
+    reward_reply_tokens = 16     # the longest reply sampled when RL trains on this task's questions
 
     def __init__(self, labels=None, **options):
         unknown = sorted(set(options) - set(self.option_defaults))

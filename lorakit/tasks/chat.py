@@ -82,7 +82,7 @@ class ChatTask(Task):
                 "update_scale": 0.8, "max_train_minutes": 12.5}
     model_class, peft_task_type = "AutoModelForCausalLM", "CAUSAL_LM"
     file_name = "{split}.jsonl"
-    methods = ("lora", "full", "prompt")
+    methods = ("lora", "full", "prompt", "grpo")
     reply_pattern = None   # a regular expression that every generated reply follows (None: free text)
 
     @staticmethod

@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import ConfigError, DataError
 from .base import (IGNORE_INDEX, Task, check_lengths, checked_max_length, column_values, group_by_example,
                    has_gold, require_columns, tokenize_map)
+from .rewards import entity_f1_reward
 from .conll import NER_TAGS, from_hub_conll2003, ner_features, read_conll
 
 # A JSON reply may come inside a Markdown code fence: ```json ... ```
@@ -49,6 +50,7 @@ class NerTask(Task):
     model_class, peft_task_type = "AutoModelForTokenClassification", "TOKEN_CLS"
     file_name, hub_name = "{split}.conll", "lhoestq/conll2003"
     chat_reply_tokens = 96      # the longest reply a chat model gives (see tasks/chat.py)
+    reward, reward_reply_tokens = entity_f1_reward, 64   # reinforcement learning (lorakit.rl)
     chat_instructions = [       # $sentence: the tokens joined by spaces; the reply: [entity, type] pairs
         "Find the named entities in this sentence: people (PER), organisations (ORG), locations (LOC) "
         "and other names (MISC). Answer with a JSON list of [entity, type] pairs in the order they "

@@ -27,6 +27,7 @@ from ..errors import ConfigError, DataError
 from .base import (Task, check_lengths, checked_max_length, column_values, group_by_example, has_gold,
                    require_columns, tokenize_map)
 from .reading import carve, carve_size, check_fields, parse_json, read_text, require_splits, typed_field
+from .rewards import token_f1_reward
 from .squad import squad_exact_match, squad_f1
 
 Span = namedtuple("Span", "start_char end_char score")
@@ -60,6 +61,7 @@ class QaTask(Task):
     model_class, peft_task_type = "AutoModelForQuestionAnswering", "QUESTION_ANS"
     file_name, hub_name = "{split}.json", "rajpurkar/squad"
     chat_reply_tokens = 48      # the longest reply a chat model gives (see tasks/chat.py)
+    reward, reward_reply_tokens = token_f1_reward, 16   # reinforcement learning (lorakit.rl)
     chat_instructions = [       # $context, $question; the reply: the answer copied from the passage
         "Answer the question with a short span copied from the passage.\n\nPassage: $context\n\n"
         "Question: $question",

@@ -18,6 +18,7 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
 from ..errors import DataError
 from .base import Task, check_lengths, checked_max_length, group_by_example, has_gold, require_columns, tokenize_map
+from .rewards import label_reward
 from .reading import (KeyTwice, carve, carve_size, check_fields, pairs_to_dict, parse_json, read_text,
                       repeated, require_splits, split_lines, type_name)
 
@@ -46,6 +47,7 @@ class SentimentTask(Task):
     defaults = {"epochs": 5, "batch_size": 32}
     file_name, hub_name = "{split}.csv", "stanfordnlp/sst2"
     chat_reply_tokens = 24     # room for a one-word label, or an untrained model's sentence
+    reward, reward_reply_tokens = label_reward, 4   # reinforcement learning (lorakit.rl): one word
     chat_instructions = [       # $text: the review; the reply is one word, a label name
         "Is the sentiment of this review positive or negative? Answer with one word.\n\nReview: $text",
         "Classify the sentiment as positive or negative.\n$text",
