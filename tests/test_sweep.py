@@ -36,15 +36,22 @@ def test_planned_runs():
         sweep.planned_runs([1], [0], ["lora"])
 
 
-def test_resume_after_interrupt_without_duplicates(fake, tmp_path, monkeypatch):
+def stop_after(calls, count, monkeypatch):
+    """Make sweep.run_one raise KeyboardInterrupt once `calls` records `count` runs (a stopped sweep);
+    returns the run_one it replaced, to resume with."""
     real = sweep.run_one
 
     def interrupted(config, test_set, save_to=None):
-        if len(fake) == 3:
+        if len(calls) == count:
             raise KeyboardInterrupt
         return real(config, test_set, save_to)
 
     monkeypatch.setattr(sweep, "run_one", interrupted)
+    return real
+
+
+def test_resume_after_interrupt_without_duplicates(fake, tmp_path, monkeypatch):
+    real = stop_after(fake, 3, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         sweep.run_sweep("sentiment", [1, 2, 4], [0, 1], ["full"], out=tmp_path, progress=False)
     kept = pd.read_csv(tmp_path / "results.csv")

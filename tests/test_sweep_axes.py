@@ -8,6 +8,7 @@ from lorakit import ConfigError
 from lorakit.cli import build_parser
 from lorakit.sweep_axes import Axes, check_target_sets
 from lorakit.sweep_plots import plot_axis, plot_sweep
+from test_sweep import stop_after
 from tiny import tiny_bert
 
 
@@ -49,14 +50,8 @@ def test_target_sets_reach_the_runs(fake, tmp_path):
 
 
 def test_resume_after_a_stop(fake, tmp_path, monkeypatch):
-    real, axes = sweep.run_one, Axes(lrs=[1e-4, 1e-3], batch_sizes=[8, 32])
-
-    def stopped(config, test_set, save_to=None):
-        if len(fake) == 3:
-            raise KeyboardInterrupt
-        return real(config, test_set, save_to)
-
-    monkeypatch.setattr(sweep, "run_one", stopped)
+    axes = Axes(lrs=[1e-4, 1e-3], batch_sizes=[8, 32])
+    real = stop_after(fake, 3, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         sweep.run_sweep("sentiment", [4], [0], out=tmp_path, progress=False, axes=axes)
     assert len(pd.read_csv(tmp_path / "results.csv")) == 3
