@@ -18,9 +18,11 @@ questions of its own copy of the same list.
               (GRPOTrainer's `_prepare_inputs` generates with `model.generate`, scores and computes
               the advantages; `compute_loss`, backward), clipping, `optimizer.step()`, the schedule
 
-Reported: each contender's median step time and the peak memory of the process (CPU: resident set
-growth is not separable per contender here, so the peak is of the whole run); `grpo_vs_trl_step` =
-the median of the per-round ratios lorakit time / TRL time (below 1: lorakit faster).
+Reported: each contender's median step time; `grpo_vs_trl_step` = the median of the per-round ratios
+lorakit time / TRL time (below 1: lorakit faster); and the peak memory of one more step of each
+(`step_peak_mb`: on a CPU the peak of the tensors allocated during the step, recorded by torch's
+profiler, `benchmarks.memory.step_peak_bytes`; the weights both hold are not counted), with
+`grpo_vs_trl_memory` = lorakit's peak / TRL's.
 """
 import argparse
 import copy
@@ -32,6 +34,7 @@ import warnings
 
 import torch
 
+from benchmarks.memory import step_peak_bytes
 from benchmarks.timing import interleaved, paired, summary
 from lorakit.config import TrainConfig
 from lorakit.grpo import GRPO_DEFAULTS, GrpoRun, grpo_step
@@ -130,12 +133,16 @@ def bench_grpo(base, tokenizer, repeats=5, warmup=1, batch_size=8, group_size=8,
     ours = iter([rows[i:i + batch_size] for i in range(0, len(rows), batch_size)])
     theirs = iter(trl_batches(trainer, steps + 1))
     step = trl_step(trainer)
+    contenders = {"lorakit": lambda: grpo_step(run, next(ours)), "trl": lambda: step(next(theirs))}
     log(f"timing {repeats} interleaved rounds after {warmup} warm-up")
-    times = interleaved({"lorakit": lambda: grpo_step(run, next(ours)), "trl": lambda: step(next(theirs))},
-                        repeats, warmup, torch.device("cpu"))
+    times = interleaved(contenders, repeats, warmup, torch.device("cpu"))
     ratio = paired(times["lorakit"], times["trl"])
+    log("one more step of each, its memory profiled")
+    peak = {name: step_peak_bytes(fn, torch.device("cpu")) for name, fn in contenders.items()}
+    peak = {name: None if b is None else round(b / 2**20, 1) for name, b in peak.items()}   # None: no profiler
     return {"lorakit": summary(times["lorakit"]), "trl": summary(times["trl"]),
             "grpo_vs_trl_step": ratio["median"], "grpo_vs_trl_step_quartiles": ratio,
+            "step_peak_mb": peak, "grpo_vs_trl_memory": None if None in peak.values() else round(peak["lorakit"] / peak["trl"], 3),
             "settings": {"questions_per_step": batch_size, "group_size": group_size, "r": config.r,
                          "reply_tokens": SentimentTask.reward_reply_tokens, "repeats": repeats}}
 

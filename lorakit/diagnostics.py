@@ -3,7 +3,8 @@
     steps            loss, learning rate and gradient norm of every optimizer step (null: not finite)
     update_norms     per LoRA layer: ||(lora_alpha / r) B A|| and ||W0|| (Frobenius norms), at the end
     base_model       the base model's name and a hash of its frozen weights (the body, not the head)
-    target_modules   what --target-modules asked for and the layers it matched
+    target_modules   what --target-modules asked for, the layers it matched, and the model's Linear
+                     layers (the last part of their names) and number of blocks
     scored_tokens    for token-level labels: how many training tokens the loss scores, of how many
     sample_loss      the final model's mean loss on up to 32 training and 32 validation examples
 
@@ -24,6 +25,7 @@ from torch.utils.data import DataLoader
 
 from .errors import LorakitError
 from .layer import lora_layers
+from .targets import linear_layer_names
 from .tasks.base import IGNORE_INDEX
 
 SAMPLE = 32          # examples of each split whose loss is measured at the end
@@ -94,6 +96,37 @@ def weights_hash(model, heads=()):
     return digest.hexdigest()[:16]
 
 
+def block_of(name):
+    """The block a layer is in: its path up to the first part that is a number, or None outside the blocks.
+
+    >>> block_of("bert.encoder.layer.3.attention.self.query"), block_of("bert.pooler.dense")
+    ('bert.encoder.layer.3', None)
+    """
+    parts = name.split(".")
+    numbers = [i for i, part in enumerate(parts) if part.isdigit()]
+    return ".".join(parts[:numbers[0] + 1]) if numbers else None
+
+
+def asked_targets(config, model):
+    """What the run asked LoRA to adapt: --target-modules, else the defaults that `apply_lora` got."""
+    return config.target_modules or getattr(getattr(model, "lora_config", None), "target_modules", None)
+
+
+def target_record(asked, model, layers):
+    """`asked` (target_modules), the layers LoRA wrapped (`layers`: {name: LoRALinear}), and what the
+    model offers: the last part of its Linear layers' names and its number of blocks (`block_of`).
+
+    >>> from lorakit.inject import apply_lora
+    >>> net = torch.nn.ModuleList([torch.nn.ModuleDict({"q": torch.nn.Linear(2, 2), "v": torch.nn.Linear(2, 2)})
+    ...                            for _ in range(2)])
+    >>> target_record(["q", "q_proj"], net, lora_layers(apply_lora(net, ["q", "q_proj"], r=1)))
+    {'asked': ['q', 'q_proj'], 'matched': ['0.q', '1.q'], 'linear': ['q', 'v'], 'blocks': 2}
+    """
+    names = [n.removesuffix(".base_layer") for n in linear_layer_names(model) if ".lora_" not in n]
+    return {"asked": asked, "matched": sorted(layers), "linear": sorted({n.split(".")[-1] for n in names}),
+            "blocks": len({block_of(n) for n in names} - {None})}
+
+
 def frozen_body(model, heads):
     """True when every parameter outside the heads and LoRA's factors is frozen (LoRA, head only)."""
     return not any(p.requires_grad for n, p in model.named_parameters()
@@ -156,7 +189,7 @@ def record(run, model, log):
     layers = lora_layers(model)
     trained = bool(run.loader)
     return {"steps": log.to_dict(), "update_norms": update_norms(model), "base_model": identity,
-            "target_modules": {"asked": config.target_modules, "matched": sorted(layers)},
+            "target_modules": target_record(asked_targets(config, model), model, layers),
             "scored_tokens": scored_tokens(run.loader.dataset) if trained else None,
             "sample_loss": sample_loss(run, model) if trained else None,
             "generation_padding": generation_padding(run.task, run.tokenizer)}

@@ -8,6 +8,8 @@ the `Finding`s it makes: the problem, the evidence seen in the folder, and what 
     overfitting              the validation loss far above the training loss
     config vs weights        r, lora_alpha, target_modules of adapter_config.json against the weights
     another base             the adapter's base (name, weights' hash) against --base or the run's record
+    targets missed           a target_modules name that matched no layer, or layers in few of the blocks
+    merged and attached      a `lorakit merge` folder holding an adapter too, or given as the adapter's --base
     unmasked prompt          a language model run whose loss scores most tokens, the prompt too
     padding side             prompts padded on the right for generation
     fp16 overflow            steps with infinite gradients (skipped) or a non-finite loss in fp16
@@ -18,8 +20,10 @@ Example:
 """
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
-from .doctor_read import CONFIG_FILE, RUN_FILE, TOKENIZER_FILE, read_folder
+from .diagnostics import block_of
+from .doctor_read import CONFIG_FILE, RUN_FILE, TOKENIZER_FILE, WEIGHTS_FILE, read_folder, read_json
 from .targets import matches
 
 TOO_SMALL = 1e-4      # ||s B A|| / ||W0|| below this at the end of a run: nothing was learned
@@ -153,6 +157,71 @@ def check_config_vs_weights(folder):
     return found
 
 
+def target_hits(asked, matched, blocks):
+    """([asked names that matched no layer], [what a name without a block number matched, when that
+    is layers in fewer than half of the model's `blocks`]).
+
+    >>> target_hits(["query", "q_proj", "pooler.dense"], ["l.0.query", "l.1.query", "pooler.dense"], 2)
+    (['q_proj'], ['pooler.dense matched 1 layer, in 0 of the 2 blocks'])
+    """
+    missed, few = [], []
+    for name in asked:
+        hits = [m for m in matched if matches(m, [name])]
+        in_blocks = {block_of(m) for m in hits} - {None}
+        plain = not any(part.isdigit() for part in name.split("."))
+        if not hits:
+            missed.append(name)
+        elif plain and len(in_blocks) < blocks / 2:
+            few.append(f"{name} matched {len(hits)} layer{'s' * (len(hits) > 1)}, in {len(in_blocks)} of "
+                       f"the {blocks} blocks")
+    return missed, few
+
+
+def check_targets(folder):
+    """The target_modules names asked for against the layers LoRA wrapped: the run's record, else (a
+    plain peft folder) adapter_config.json against the layers that hold weights."""
+    record = folder.diagnostics.get("target_modules") or {}
+    asked, matched = record.get("asked"), record.get("matched")
+    if not isinstance(matched, list):
+        asked, matched = folder.adapter.get("target_modules"), sorted(folder.lora_shapes())
+    if not (isinstance(asked, list) and all(isinstance(a, str) for a in asked) and matched):
+        return []
+    missed, few = target_hits(asked, matched, record.get("blocks") or 0)
+    if not (missed or few):
+        return []
+    evidence = [f"{', '.join(missed)} matched no layer"] if missed else []
+    if record.get("linear"):
+        called = f"this model's Linear layers are called {', '.join(record['linear'])}"
+    else:
+        named = sorted({m.split(".")[-1] for m in matched})
+        called = f"the adapter's weights are on layers named {', '.join(named)}"
+    return [Finding(f"target modules that matched {'no layer' if missed else 'only a few blocks'}",
+                    f"target_modules asked for {', '.join(asked)}: " + "; ".join(evidence + few) +
+                    f"; LoRA went on {len(matched)} layers, and {called}",
+                    "name the layers in every block by what this model calls them (or all-linear): a misspelt "
+                    "name, or another architecture's (q_proj on a BERT), is skipped without an error as long "
+                    "as another name matches")]
+
+
+def merged_source(path):
+    """The run that `lorakit merge` merged into the folder `path` (its lorakit.json's merged_from), else None."""
+    path = Path(path)
+    return read_json(path / RUN_FILE).get("merged_from") if path.is_dir() else None
+
+
+def check_merged(folder):
+    """A folder that `lorakit merge` wrote (the update already in its weights) holding an adapter too."""
+    source = folder.info.get("merged_from")
+    attached = [name for name in (CONFIG_FILE, WEIGHTS_FILE) if (folder.path / name).is_file()]
+    if not (source and attached):
+        return []
+    return [Finding("a merged model with the adapter still attached",
+                    f"{RUN_FILE} says lorakit merge wrote this folder from {source}, so its weights already "
+                    f"hold the update, yet {' and '.join(attached)} lie beside them",
+                    f"load the merged folder alone, or the base plus the adapter ({source}), never both: the "
+                    "adapter on the merged weights adds the update twice; delete the adapter files here")]
+
+
 def base_hash(folder, base):
     """The weights' hash (`diagnostics.weights_hash`) of the model `base` loaded as the run's task loads it."""
     from .diagnostics import weights_hash
@@ -175,6 +244,13 @@ def check_base(folder, base=None):
     if base is None:
         return []
     trained = next(iter(names.values()), None)
+    source = merged_source(base)                      # merged_from as `lorakit merge` was given it
+    if source and Path(source).resolve() == folder.path.resolve():
+        return [Finding("a merged model with the adapter still attached",
+                        f"--base {base} is lorakit merge's output of this run ({RUN_FILE}'s merged_from): "
+                        "its weights already hold this adapter's update",
+                        f"load {base} alone, or this adapter on {trained}, never both: the adapter on the "
+                        "merged weights adds the update twice")]
     if recorded.get("weights_sha256") and folder.info.get("task"):
         mine = base_hash(folder, base)
         if mine == recorded["weights_sha256"]:
@@ -229,8 +305,8 @@ def check_fp16(folder):
                     "--precision bf16 (on a GPU from compute capability 8.0) or fp32; or a lower learning rate")]
 
 
-CHECKS = (check_lr_high, check_lr_low, check_overfitting, check_config_vs_weights, check_prompt_mask,
-          check_padding, check_fp16)
+CHECKS = (check_lr_high, check_lr_low, check_overfitting, check_config_vs_weights, check_targets,
+          check_merged, check_prompt_mask, check_padding, check_fp16)
 
 
 def diagnose(path, base=None):

@@ -3,7 +3,9 @@ and each setting's best learning rate.
 
 A *setting* is everything but the learning rate and the seed: the method, the rank, rsLoRA or not,
 the batch size and the target set. `lr_grid` gives the mean of a metric over seeds per (lr,
-setting); `best_lrs` the learning rate where each setting's mean peaks.
+setting), or its standard error (`stat="sem"`: the standard deviation over seeds divided by the
+square root of their number); `lr_table` both as "mean ± sem" text; `best_lrs` the learning rate
+where each setting's mean peaks.
 
 Example:
     >>> import pandas as pd
@@ -44,10 +46,32 @@ def setting(row):
     return name + "".join(extras)
 
 
-def lr_grid(table, metric):
-    """Mean of `metric` over seeds: one row per learning rate, one column per setting."""
+def lr_grid(table, metric, stat="mean"):
+    """`stat` ("mean" or "sem") of `metric` over seeds: one row per learning rate, one column per setting.
+
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"method": "lora", "rank": 4, "seed": [0, 1], "lr": 1e-3, "accuracy": [0.7, 0.9]})
+    >>> lr_grid(table, "accuracy", "sem").round(3).to_dict()
+    {'LoRA r=4': {0.001: 0.1}}
+    """
     named = table.assign(setting=[setting(row) for row in table.to_dict("records")])
-    return named.pivot_table(index="lr", columns="setting", values=metric, aggfunc="mean", sort=False)
+    return named.pivot_table(index="lr", columns="setting", values=metric, aggfunc=stat, sort=False)
+
+
+def lr_table(table, metric, digits=3):
+    """`lr_grid`'s means with their standard errors as text, "mean ± sem" ("" where a setting has no
+    run at that learning rate; the mean alone where it has one seed).
+
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"method": ["lora", "lora", "full"], "rank": [4, 4, 0], "seed": [0, 1, 0],
+    ...                       "lr": [1e-3, 1e-3, 1e-4], "accuracy": [0.7, 0.9, 0.85]})
+    >>> lr_table(table, "accuracy").to_dict()
+    {'LoRA r=4': {0.001: '0.800 ± 0.100', 0.0001: ''}, 'full fine-tuning': {0.001: '', 0.0001: '0.850'}}
+    """
+    means = lr_grid(table, metric)
+    errors = lr_grid(table, metric, "sem").reindex(index=means.index, columns=means.columns)
+    text = means.map(lambda m: "" if m != m else f"{m:.{digits}f}")
+    return text + errors.map(lambda e: "" if e != e else f" ± {e:.{digits}f}")
 
 
 def best_lrs(table, metric):

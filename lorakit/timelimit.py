@@ -24,6 +24,17 @@ RECENT_STEPS = 10    # the speed is the one of the last 10 steps: it follows a m
 SAVE_SECONDS = 5.0   # kept for what follows training: restoring the best weights and saving the run
 
 
+def cut_message(minutes, steps, planned):
+    """What a run says when its deadline first cuts the plan.
+
+    >>> cut_message(1.5, 13, 940)[:58]
+    '--max-train-minutes 1.5: about 13 of the 940 planned steps'
+    """
+    return (f"--max-train-minutes {minutes:g}: about {steps} of the {planned} planned steps fit at this "
+            f"machine's speed (re-estimated as it goes; the learning rate decays to 0 at the last step; "
+            f"--max-train-minutes 0 trains them all)")
+
+
 def step_costs(batches, lengths, processes):
     """Padded tokens of each optimizer step: with several processes a step trains `processes`
     consecutive batches at once (accelerate's sharding), and lasts as long as the longest.

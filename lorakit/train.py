@@ -40,7 +40,7 @@ from .inference import predict_outputs
 from .lora import apply_lora, count_parameters, loraplus_param_groups, rescaled, scale_update
 from .measure import PeakMemory
 from .pretrained import default_target_modules, load_tokenizer
-from .timelimit import Deadline, LinearSchedule, agreed, step_costs
+from .timelimit import Deadline, LinearSchedule, agreed, cut_message, step_costs
 
 MIN_VALIDATION_EXAMPLES = 16   # a deadline's validation scores at least these (or the whole set)
 
@@ -340,9 +340,7 @@ def replan(run, steps, bar):
     if steps == run.stop_at:
         return
     if run.stop_at == len(run.costs) and run.accelerator.is_local_main_process and not bar.disable:
-        bar.write(f"--max-train-minutes {run.config.max_train_minutes:g}: about {steps} of the {len(run.costs)} "
-                  f"planned steps fit at this machine's speed (re-estimated as it goes; the learning "
-                  f"rate decays to 0 at the last step; --max-train-minutes 0 trains them all)")
+        bar.write(cut_message(run.config.max_train_minutes, steps, len(run.costs)))
     run.schedule.total = steps * run.accelerator.num_processes
     run.stop_at = steps
     bar.total = steps

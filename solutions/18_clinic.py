@@ -6,7 +6,8 @@ import math
 
 from lorakit.exercises import nb18
 
-# Question 1: Adam moves each entry by about the learning rate per step: 100 steps of 1e-8.
+# Question 1: Adam moves each entry by about the learning rate per step; pushed the same way at a constant
+# rate, 100 steps of 1e-8 add up to 1e-6.
 assert nb18.question_1(100 * 1e-8)
 # Question 2: generation continues the last position, so the padding goes on the left.
 assert nb18.question_2("left")

@@ -43,6 +43,8 @@ def test_a_healthy_run_has_no_finding(runs, capsys):
     recorded = json.loads((runs["healthy"] / "metrics.json").read_text())["diagnostics"]
     assert len(recorded["steps"]["loss"]) == len(recorded["steps"]["grad_norm"]) == 1
     assert len(recorded["update_norms"]) == len(recorded["target_modules"]["matched"]) == 12
+    assert recorded["target_modules"]["asked"] == ["query", "value"]      # the defaults, as apply_lora got them
+    assert recorded["target_modules"]["blocks"] == 6 and "key" in recorded["target_modules"]["linear"]
     assert len(recorded["base_model"]["weights_sha256"]) == 16
 
 
@@ -82,6 +84,34 @@ def test_an_adapter_for_another_base(runs, tmp_path):
     config = json.loads((renamed / "adapter_config.json").read_text())
     (renamed / "adapter_config.json").write_text(json.dumps({**config, "base_model_name_or_path": "gpt2"}))
     assert problems(renamed) == ["an adapter for another base model"]
+
+
+def test_target_modules_that_matched_no_layer_or_few_blocks(tmp_path, capsys):
+    """q_proj is a Llama's name, skipped on this BERT because query matched; pooler.dense is outside the blocks."""
+    sick = train(tmp_path / "targets", "--target-modules", "query,q_proj,pooler.dense")
+    status, text = doctor(capsys, sick)
+    assert status == 1 and problems(sick) == ["target modules that matched no layer"]
+    assert "q_proj matched no layer; pooler.dense matched 1 layer, in 0 of the 6 blocks" in text
+    assert "Linear layers are called classifier, dense, key, query, value" in text
+    plain = tmp_path / "plain"                   # the adapter alone: its config against its weights
+    plain.mkdir()
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        shutil.copy(sick / name, plain / name)
+    status, text = doctor(capsys, plain)
+    assert status == 1 and "q_proj matched no layer" in text and "weights are on layers named dense, query" in text
+
+
+def test_a_merged_model_with_the_adapter_still_attached(runs, tmp_path, capsys):
+    merged = tmp_path / "merged"
+    assert main(["merge", "--model-dir", str(runs["healthy"]), "--out", str(merged)]) == 0
+    capsys.readouterr()
+    assert doctor(capsys, merged)[0] == 0                                  # the merged folder alone
+    assert problems(runs["healthy"], base=merged) == ["a merged model with the adapter still attached"]
+    for name in ("adapter_config.json", "adapter_model.safetensors"):      # copied "to keep them together"
+        shutil.copy(runs["healthy"] / name, merged / name)
+    status, text = doctor(capsys, merged)
+    assert status == 1 and problems(merged) == ["a merged model with the adapter still attached"]
+    assert "never both" in text and str(runs["healthy"]) in text
 
 
 def test_overfitting_a_few_examples(tmp_path):

@@ -16,6 +16,8 @@ def test_lr_curves_mark_each_best_and_give_the_ratio():
     assert len(plt.get_fignums()) == n_figures and ax.get_xscale() == "log"
     lora, lora_best, full, full_best = ax.get_lines()
     assert list(lora.get_ydata()) == pytest.approx([0.55, 0.85, 0.7])    # the means over seeds
+    band, = ax.collections                    # one standard error around LoRA (two seeds), none for full
+    assert band.get_paths()[0].vertices[:, 1].max() == pytest.approx(0.85 + 0.05)
     assert list(lora_best.get_xdata()) == [1e-3] and list(full_best.get_xdata()) == [1e-4]
     assert ax.get_title() == "best learning rates: LoRA r=4 / full fine-tuning = 10"
     assert "full" not in hyper.lr_curves(table[table["method"] == "lora"], "accuracy").axes[0].get_title()

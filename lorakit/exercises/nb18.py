@@ -18,7 +18,8 @@ RUNAWAY_CASES = [                        # (losses of each step, whether the los
 
 
 def question_1(entry_size):
-    """About how large is each entry of B after 100 Adam steps at --lr 1e-8 (B starts at zero)?
+    """About how large is each entry of B after 100 Adam steps at --lr 1e-8 (B starts at zero), if every
+    step pushes it the same way at a constant learning rate?
 
     >>> question_1(1e-8)
     Question 1: not yet: that is one step; Adam moves each entry by about the learning rate at every step.

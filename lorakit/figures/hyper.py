@@ -1,4 +1,5 @@
-"""Lesson 09's figure: the metric against the learning rate, one line per setting, each best marked.
+"""Lesson 09's figure: the metric against the learning rate, one line per setting, each best marked,
+a band of one standard error over seeds around each line where it has several seeds.
 
 Example:
     >>> import pandas as pd
@@ -17,9 +18,10 @@ COLOURS = ["#0072B2", "#56B4E9", "#D55E00", "#009E73", "#CC79A7", "#E69F00"]   #
 
 def lr_curves(table, metric, ratio=("LoRA r=4", "full fine-tuning")):
     """`metric` (mean over seeds) against the learning rate on a log axis, one line per setting,
-    a star at each setting's best; the title gives the ratio of the best lrs of the two settings
-    in `ratio` when both are drawn."""
+    shaded within one standard error where it has several seeds, a star at each setting's best; the
+    title gives the ratio of the best lrs of the two settings in `ratio` when both are drawn."""
     grid, best = lr_grid(table, metric), best_lrs(table, metric)
+    errors = lr_grid(table, metric, "sem").reindex(index=grid.index, columns=grid.columns)
     with matplotlib.rc_context({"font.size": 13}):
         fig = Figure(figsize=(8.5, 5))
         ax = fig.subplots()
@@ -27,10 +29,14 @@ def lr_curves(table, metric, ratio=("LoRA r=4", "full fine-tuning")):
             line = grid[name].dropna().sort_index()
             colour = COLOURS[i % len(COLOURS)]
             ax.plot(line.index, line.values, "o-", color=colour, linewidth=2.5, label=name)
+            error = errors[name].reindex(line.index)
+            if error.notna().any():       # one seed has no standard error: no band
+                ax.fill_between(line.index, line - error.fillna(0), line + error.fillna(0), color=colour,
+                                alpha=0.2, linewidth=0)
             ax.plot([best[name]], [line.loc[best[name]]], "*", color=colour, markersize=20,
                     markeredgecolor="black")
         ax.set_xscale("log")
-        ax.set_xlabel("learning rate (log scale); star: each line's best")
+        ax.set_xlabel("learning rate (log scale); star: each line's best; band: ± one standard error")
         ax.set_ylabel(metric.replace("_", " "))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=11)
