@@ -55,7 +55,7 @@ def lr_grid(table, metric, stat="mean"):
     {'LoRA r=4': {0.001: 0.1}}
     """
     named = table.assign(setting=[setting(row) for row in table.to_dict("records")])
-    return named.pivot_table(index="lr", columns="setting", values=metric, aggfunc=stat, sort=False)
+    return named.pivot_table(index="lr", columns="setting", values=metric, aggfunc=stat, sort=False).sort_index()
 
 
 def lr_table(table, metric, digits=3):
@@ -66,7 +66,7 @@ def lr_table(table, metric, digits=3):
     >>> table = pd.DataFrame({"method": ["lora", "lora", "full"], "rank": [4, 4, 0], "seed": [0, 1, 0],
     ...                       "lr": [1e-3, 1e-3, 1e-4], "accuracy": [0.7, 0.9, 0.85]})
     >>> lr_table(table, "accuracy").to_dict()
-    {'LoRA r=4': {0.001: '0.800 ± 0.100', 0.0001: ''}, 'full fine-tuning': {0.001: '', 0.0001: '0.850'}}
+    {'LoRA r=4': {0.0001: '', 0.001: '0.800 ± 0.100'}, 'full fine-tuning': {0.0001: '0.850', 0.001: ''}}
     """
     means = lr_grid(table, metric)
     errors = lr_grid(table, metric, "sem").reindex(index=means.index, columns=means.columns)
