@@ -19,10 +19,10 @@ questions of its own copy of the same list.
               the advantages; `compute_loss`, backward), clipping, `optimizer.step()`, the schedule
 
 Reported: each contender's median step time; `grpo_vs_trl_step` = the median of the per-round ratios
-lorakit time / TRL time (below 1: lorakit faster); and the peak memory of one more step of each
-(`step_peak_mb`: on a CPU the peak of the tensors allocated during the step, recorded by torch's
-profiler, `benchmarks.memory.step_peak_bytes`; the weights both hold are not counted), with
-`grpo_vs_trl_memory` = lorakit's peak / TRL's.
+lorakit time / TRL time (below 1: lorakit faster); and the memory of each contender alone
+(`rss_growth_mb`: in a fresh process, the peak resident memory while it is set up on the loaded base
+model and takes two steps, less the memory before; its model copy, LoRA, optimizer state and the
+steps' activations), with `grpo_vs_trl_memory` = lorakit's / TRL's.
 """
 import argparse
 import copy
@@ -34,7 +34,6 @@ import warnings
 
 import torch
 
-from benchmarks.memory import step_peak_bytes
 from benchmarks.timing import interleaved, paired, summary
 from lorakit.config import TrainConfig
 from lorakit.grpo import GRPO_DEFAULTS, GrpoRun, grpo_step
@@ -120,31 +119,79 @@ def trl_batches(trainer, n):
     return [next(loader) for _ in range(n)]
 
 
+def grpo_config(batch_size, group_size):
+    """The settings both contenders take: lorakit's GRPO defaults, temperature 1, no KL term."""
+    return TrainConfig(task="chat", method="grpo", reward="sentiment", batch_size=batch_size,
+                       group_size=group_size, lr=GRPO_DEFAULTS["lr"], r=GRPO_DEFAULTS["r"],
+                       target_modules=GRPO_DEFAULTS["target_modules"], temperature=1.0, kl_weight=0.0)
+
+
 def bench_grpo(base, tokenizer, repeats=5, warmup=1, batch_size=8, group_size=8, log=print):
     """{"lorakit": ..., "trl": ..., "grpo_vs_trl_step": ..., "settings": ...}."""
-    config = TrainConfig(task="chat", method="grpo", reward="sentiment", batch_size=batch_size,
-                         group_size=group_size, lr=GRPO_DEFAULTS["lr"], r=GRPO_DEFAULTS["r"],
-                         target_modules=GRPO_DEFAULTS["target_modules"], temperature=1.0, kl_weight=0.0)
+    config = grpo_config(batch_size, group_size)
     steps = repeats + warmup
     rows = questions(batch_size * (steps + 2))
     log("setting up TRL's GRPOTrainer")
     trainer = trl_trainer(base, tokenizer, config, rows)
     run = lorakit_run(base, tokenizer, config)
     ours = iter([rows[i:i + batch_size] for i in range(0, len(rows), batch_size)])
-    theirs = iter(trl_batches(trainer, steps + 1))
+    theirs = iter(trl_batches(trainer, steps))
     step = trl_step(trainer)
-    contenders = {"lorakit": lambda: grpo_step(run, next(ours)), "trl": lambda: step(next(theirs))}
     log(f"timing {repeats} interleaved rounds after {warmup} warm-up")
-    times = interleaved(contenders, repeats, warmup, torch.device("cpu"))
+    times = interleaved({"lorakit": lambda: grpo_step(run, next(ours)), "trl": lambda: step(next(theirs))},
+                        repeats, warmup, torch.device("cpu"))
     ratio = paired(times["lorakit"], times["trl"])
-    log("one more step of each, its memory profiled")
-    peak = {name: step_peak_bytes(fn, torch.device("cpu")) for name, fn in contenders.items()}
-    peak = {name: None if b is None else round(b / 2**20, 1) for name, b in peak.items()}   # None: no profiler
     return {"lorakit": summary(times["lorakit"]), "trl": summary(times["trl"]),
             "grpo_vs_trl_step": ratio["median"], "grpo_vs_trl_step_quartiles": ratio,
-            "step_peak_mb": peak, "grpo_vs_trl_memory": None if None in peak.values() else round(peak["lorakit"] / peak["trl"], 3),
             "settings": {"questions_per_step": batch_size, "group_size": group_size, "r": config.r,
                          "reply_tokens": SentimentTask.reward_reply_tokens, "repeats": repeats}}
+
+
+def memory_alone(name, base, tokenizer, steps=2, batch_size=8, group_size=8):
+    """Peak resident memory growth (MiB) of one contender set up on `base` and taking `steps` steps,
+    over the process's memory before its set-up: run it in a fresh process (`--alone NAME`), since
+    the memory an earlier contender freed stays with the process on a CPU."""
+    import psutil
+
+    from lorakit.measure import PeakMemory
+    from peft import LoraConfig  # noqa: F401  (imported first: code is not the contender's memory)
+    from trl import GRPOConfig, GRPOTrainer  # noqa: F401
+    config, rows = grpo_config(batch_size, group_size), questions(batch_size * (steps + 1))
+    before = psutil.Process().memory_info().rss / 2**20
+    with PeakMemory("cpu") as peak:
+        if name == "lorakit":
+            run = lorakit_run(base, tokenizer, config)
+            for i in range(steps):
+                grpo_step(run, rows[i * batch_size:(i + 1) * batch_size])
+        else:                                   # TRL's set-up takes one step, then `steps` more
+            trainer = trl_trainer(base, tokenizer, config, rows)
+            step = trl_step(trainer)
+            for batch in trl_batches(trainer, steps):
+                step(batch)
+    return round(peak.mb - before, 1)
+
+
+def memory_in_own_processes(quick, log):
+    """{"lorakit": MiB, "trl": MiB} from `--alone NAME` runs of this module, one fresh process each."""
+    import subprocess
+    grown = {}
+    for name in ("lorakit", "trl"):
+        log(f"memory of {name} alone, in a fresh process")
+        out = subprocess.run([sys.executable, "-m", "benchmarks.grpo", "--alone", name] + ["--quick"] * quick,
+                             capture_output=True, text=True, check=True).stdout
+        grown[name] = json.loads(out.strip().splitlines()[-1])["rss_growth_mb"]
+    return grown
+
+
+def base_model(quick, tokenizer):
+    return tiny_llama(tokenizer) if quick else load_task_model("chat", None, default_chat_model())
+
+
+def write(results, path):
+    text = json.dumps(results, indent=1)
+    if path:
+        open(path, "w").write(text + "\n")
+    return text
 
 
 def main(argv=None):
@@ -152,20 +199,27 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="a tiny Llama, 2 questions a step, G 4, 2 rounds")
     parser.add_argument("--json", metavar="FILE", help="also write the numbers to FILE")
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 5, quick 2)")
+    parser.add_argument("--no-memory", action="store_true", help="leave out the two memory runs")
+    parser.add_argument("--alone", choices=["lorakit", "trl"], help=argparse.SUPPRESS)   # one memory run
     args = parser.parse_args(argv)
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     started = time.perf_counter()
     tokenizer = load_tokenizer(default_chat_model())
-    if args.quick:
-        results = bench_grpo(tiny_llama(tokenizer), tokenizer, args.repeats or 2, 1, 2, 4, log)
-    else:
-        base = load_task_model("chat", None, default_chat_model())
-        results = bench_grpo(base, tokenizer, args.repeats or 5, log=log)
+    sizes = (2, 4) if args.quick else (8, 8)                   # questions per step, G
+    if args.alone:
+        grown = memory_alone(args.alone, base_model(args.quick, tokenizer), tokenizer, 2, *sizes)
+        print(json.dumps({"rss_growth_mb": grown}))
+        return grown
+    results = bench_grpo(base_model(args.quick, tokenizer), tokenizer, args.repeats or (2 if args.quick else 5),
+                         1, *sizes, log)
     results["settings"]["quick"] = args.quick
+    write(results, args.json)                 # the timings are kept if a memory run fails
+    if not args.no_memory:
+        grown = memory_in_own_processes(args.quick, log)
+        results["rss_growth_mb"] = grown
+        results["grpo_vs_trl_memory"] = round(grown["lorakit"] / grown["trl"], 3)
     results["wall_s"] = round(time.perf_counter() - started, 1)
-    text = json.dumps(results, indent=1)
-    if args.json:
-        open(args.json, "w").write(text + "\n")
+    text = write(results, args.json)
     print(text)
     return results
 
