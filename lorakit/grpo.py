@@ -8,7 +8,9 @@ validation split) before and after training, and the mean training reward of eve
 (`metrics.json`: reward_before, reward_after, reward_curve). It honours `--max-train-minutes` as
 `lorakit train` does (`lorakit.timelimit.Deadline`: the steps that fit, the learning rate decaying to
 0 at the last), and saves a LoRA adapter in peft's format: `lorakit predict --task sentiment` asks
-the trained model as it asks any chat run.
+the trained model as it asks any chat run. Like `lorakit train`, it records what `lorakit doctor`
+reads (`metrics.json` "diagnostics": each step's learning rate, gradient norm, GRPO loss and reward,
+the update norms, the base model's hash, the layers LoRA wrapped).
 
 Defaults (`GRPO_DEFAULTS`): rank 4, because a policy-gradient step carries little information (a
 reward per reply, not a target per token), and "LoRA Without Regret" (Schulman et al., 2025) found
@@ -28,19 +30,40 @@ import torch
 from . import interrupts
 from .config import TrainConfig
 from .device import select_device
+from .diagnostics import StepLog, asked_targets, target_record, update_norms, weights_hash
 from .errors import TrainingError
+from .layer import lora_layers
 from .lora import count_parameters, rescaled
 from .measure import PeakMemory
 from .pretrained import load_tokenizer
 from .rl import group_advantages, grpo_loss, left_pad, reply_logprobs, sample_replies, score_replies
 from .tasks.chat import pad_id, template_ids
-from .timelimit import Deadline, LinearSchedule
+from .timelimit import Deadline, LinearSchedule, cut_message
 from .train import TrainResult, prepare_model, seed_everything
 
 GRPO_DEFAULTS = {"r": 4, "lr": 2e-3, "batch_size": 8, "group_size": 8, "temperature": 1.0, "kl_weight": 0.0,
                  "max_train_examples": 960, "max_eval_examples": 64, "max_train_minutes": 12.5,
                  "target_modules": "top-2/3", "epochs": 1, "warmup_ratio": 0.05}
 EVAL_BATCH = 32      # held-out questions answered at once (greedy, one reply each)
+
+
+def bundled_ranks():
+    """The shipped GRPO runs at ranks 1, 4 and 16 (data/sweeps/grpo_ranks.json, made by
+    tools/make_grpo_ranks.py): a DataFrame, one row per run (r, seed, held-out reward before and
+    after, the reward of every step, ...).
+
+    >>> runs = bundled_ranks()
+    >>> sorted(set(runs["r"])), runs.groupby("r")["seed"].count().tolist()
+    ([1, 4, 16], [3, 3, 3])
+    >>> all(len(curve) == steps for curve, steps in zip(runs["reward_curve"], runs["steps_run"]))
+    True
+    """
+    import json
+
+    import pandas as pd
+
+    from .data import bundled_data_dir
+    return pd.DataFrame(json.loads((bundled_data_dir() / "sweeps" / "grpo_ranks.json").read_text()))
 
 
 def with_grpo_defaults(config):
@@ -67,6 +90,7 @@ class GrpoRun:
     generator: torch.Generator = None
     deadline: Deadline = None  # with --max-train-minutes: decides the steps that fit
     curve: list = field(default_factory=list)   # mean training reward of each step
+    log: StepLog = field(default_factory=StepLog)  # loss, learning rate and gradient norm of each step
 
 
 def question_ids(asked, tokenizer, rows):
@@ -118,6 +142,7 @@ def grpo_step(run, rows):
     informative = advantages.view(-1, c.group_size).abs().sum(1) > 0 if not c.kl_weight else \
         torch.ones(len(rows), dtype=torch.bool, device=run.device)
     if not informative.any():
+        run.log.add(0.0, 0.0, run.scheduler.get_last_lr()[0])
         run.scheduler.step()
         return rewards.mean().item(), 0.0
     keep = informative.repeat_interleave(c.group_size)
@@ -131,7 +156,9 @@ def grpo_step(run, rows):
     if not torch.isfinite(loss):
         raise TrainingError(f"the GRPO loss became {loss.item()}; try a lower learning rate than --lr {c.lr:g}")
     loss.backward()
-    torch.nn.utils.clip_grad_norm_([p for p in run.model.parameters() if p.requires_grad], c.max_grad_norm)
+    grad_norm = torch.nn.utils.clip_grad_norm_([p for p in run.model.parameters() if p.requires_grad],
+                                               c.max_grad_norm)
+    run.log.add(loss.item(), grad_norm, run.scheduler.get_last_lr()[0])
     run.optimizer.step()
     run.scheduler.step()
     run.optimizer.zero_grad()
@@ -166,13 +193,29 @@ def train_loop(run, clock, progress):
         bar.update(1)
         bar.set_postfix(reward=f"{reward:.2f}", loss=f"{loss:.3f}")
         if deadline:
-            stop_at = min(deadline.after_step(step, clock()), len(batches))
+            planned, stop_at = stop_at, min(deadline.after_step(step, clock()), len(batches))
+            if stop_at < planned == len(batches) and progress:
+                bar.write(cut_message(c.max_train_minutes, stop_at, len(batches)))
             run.schedule.total, bar.total = stop_at, stop_at
         if step >= stop_at:
             break
     bar.close()
     run.model.eval()
     return step, len(batches)
+
+
+def diagnostics(run):
+    """What `lorakit doctor` reads of a GRPO run (`lorakit.diagnostics`): each step's learning rate and
+    gradient norm, its GRPO loss under "grpo_loss" (about 0 whatever the progress, so not "loss",
+    which doctor reads as a supervised loss), its mean reward, the update norms, the base model and
+    the layers LoRA wrapped."""
+    from .models import head_module_names
+    steps = run.log.to_dict()
+    steps = {"grpo_loss": steps.pop("loss"), **steps, "reward": run.curve}
+    base = {"name": run.task.base_model(run.config.model),
+            "weights_sha256": weights_hash(run.model, head_module_names(run.model))}
+    targets = target_record(asked_targets(run.config, run.model), run.model, lora_layers(run.model))
+    return {"steps": steps, "update_norms": update_norms(run.model), "base_model": base, "target_modules": targets}
 
 
 def train_grpo(config: TrainConfig, progress=True, clock=time.perf_counter) -> TrainResult:
@@ -201,5 +244,5 @@ def train_grpo(config: TrainConfig, progress=True, clock=time.perf_counter) -> T
                "trainable_percent": 100 * trainable / total, "train_seconds": round(train_seconds, 2),
                "seconds_per_step": round(train_seconds / max(steps_run, 1), 2),
                "evaluation_seconds": round(evaluation, 2), "peak_memory_mb": round(peak.mb, 1),
-               "device": torch.device(run.device).type, "precision": "fp32"}
+               "device": torch.device(run.device).type, "precision": "fp32", "diagnostics": diagnostics(run)}
     return TrainResult(run.model, run.tokenizer, config, run.task, None, metrics, [])

@@ -152,6 +152,11 @@ def test_train_grpo_saves_an_adapter_that_predict_asks(tmp_path, capsys):
     assert len(metrics["reward_curve"]) == metrics["steps_run"] == 2
     assert 0 <= metrics["reward_before"] <= 1 and 0 <= metrics["reward_after"] <= 1
     assert (out / "adapter_model.safetensors").is_file()
+    steps = metrics["diagnostics"]["steps"]            # what `lorakit doctor` reads
+    assert len(steps["grpo_loss"]) == len(steps["grad_norm"]) == len(steps["lr"]) == 2 and "loss" not in steps
+    assert set(metrics["diagnostics"]["target_modules"]["matched"]) == set(metrics["diagnostics"]["update_norms"])
+    from lorakit.doctor import diagnose
+    assert not [f for f in diagnose(out, base=str(model)) if "another base" in f.problem]   # same weights' hash
     config = json.loads((out / "adapter_config.json").read_text())
     assert config["r"] == 1 and config["task_type"] == "CAUSAL_LM"
     reviews = tmp_path / "reviews.csv"
