@@ -23,6 +23,7 @@ Example (about 12 minutes on a 2-core CPU):
 """
 import math
 import time
+import warnings
 from dataclasses import dataclass, field, replace
 
 import torch
@@ -43,7 +44,7 @@ from .train import TrainResult, prepare_model, seed_everything
 
 GRPO_DEFAULTS = {"r": 4, "lr": 2e-3, "batch_size": 8, "group_size": 8, "temperature": 1.0, "kl_weight": 0.0,
                  "max_train_examples": 960, "max_eval_examples": 64, "max_train_minutes": 12.5,
-                 "target_modules": "top-2/3", "epochs": 1, "warmup_ratio": 0.05}
+                 "target_modules": "top-2/3", "epochs": 1}
 EVAL_BATCH = 32      # held-out questions answered at once (greedy, one reply each)
 
 
@@ -141,9 +142,11 @@ def grpo_step(run, rows):
     # loss and its gradient, so only the others are run, and the mean is taken over all replies.
     informative = advantages.view(-1, c.group_size).abs().sum(1) > 0 if not c.kl_weight else \
         torch.ones(len(rows), dtype=torch.bool, device=run.device)
-    if not informative.any():
+    if not informative.any():                 # no update, but the schedule counts the step
         run.log.add(0.0, 0.0, run.scheduler.get_last_lr()[0])
-        run.scheduler.step()
+        with warnings.catch_warnings():       # torch warns when no optimizer step came first
+            warnings.filterwarnings("ignore", "Detected call of `lr_scheduler.step")
+            run.scheduler.step()
         return rewards.mean().item(), 0.0
     keep = informative.repeat_interleave(c.group_size)
     logps = reply_logprobs(run.model, ids[informative], mask[informative], replies[keep], c.temperature)
