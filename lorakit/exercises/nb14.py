@@ -45,7 +45,7 @@ def question_2(loss):
 
 
 def question_3(advantage):
-    """The advantage of the one right reply in `ONE_RIGHT` (eps 1e-4, the std with n - 1)."""
+    """The advantage of the one right reply in `ONE_RIGHT` (the std with n - 1, plus 1e-4)."""
     right = group_advantages(torch.tensor(ONE_RIGHT), len(ONE_RIGHT))[0].item()
     if close(advantage, 1 - sum(ONE_RIGHT) / len(ONE_RIGHT), rel=1e-3):
         return question(3, ["divide by the group's standard deviation too"])
