@@ -178,18 +178,22 @@ def sample_loss(run, model):
     return out
 
 
-def record(run, model, log):
-    """The "diagnostics" of a finished run: `model` as `train` returns it, `log` its StepLog."""
+def adapter_record(config, task, model):
+    """What any run records of its adapter: the update norms, the base model (name, and the weights'
+    hash when the body stayed frozen and unquantized) and the layers LoRA wrapped."""
     from .models import head_module_names
     heads = head_module_names(model)
-    config = run.config
-    identity = {"name": run.task.base_model(config.model), "weights_sha256": None}
+    identity = {"name": task.base_model(config.model), "weights_sha256": None}
     if frozen_body(model, heads) and not getattr(config, "quantize", None):
         identity["weights_sha256"] = weights_hash(model, heads)
-    layers = lora_layers(model)
+    return {"update_norms": update_norms(model), "base_model": identity,
+            "target_modules": target_record(asked_targets(config, model), model, lora_layers(model))}
+
+
+def record(run, model, log):
+    """The "diagnostics" of a finished run: `model` as `train` returns it, `log` its StepLog."""
     trained = bool(run.loader)
-    return {"steps": log.to_dict(), "update_norms": update_norms(model), "base_model": identity,
-            "target_modules": target_record(asked_targets(config, model), model, layers),
+    return {"steps": log.to_dict(), **adapter_record(run.config, run.task, model),
             "scored_tokens": scored_tokens(run.loader.dataset) if trained else None,
             "sample_loss": sample_loss(run, model) if trained else None,
             "generation_padding": generation_padding(run.task, run.tokenizer)}

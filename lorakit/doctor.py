@@ -168,10 +168,9 @@ def target_hits(asked, matched, blocks):
     for name in asked:
         hits = [m for m in matched if matches(m, [name])]
         in_blocks = {block_of(m) for m in hits} - {None}
-        plain = not any(part.isdigit() for part in name.split("."))
         if not hits:
             missed.append(name)
-        elif plain and len(in_blocks) < blocks / 2:
+        elif block_of(name) is None and len(in_blocks) < blocks / 2:   # a name without a block number
             few.append(f"{name} matched {len(hits)} layer{'s' * (len(hits) > 1)}, in {len(in_blocks)} of "
                        f"the {blocks} blocks")
     return missed, few

@@ -31,9 +31,8 @@ import torch
 from . import interrupts
 from .config import TrainConfig
 from .device import select_device
-from .diagnostics import StepLog, asked_targets, target_record, update_norms, weights_hash
+from .diagnostics import StepLog, adapter_record
 from .errors import TrainingError
-from .layer import lora_layers
 from .lora import count_parameters, rescaled
 from .measure import PeakMemory
 from .pretrained import load_tokenizer
@@ -212,13 +211,9 @@ def diagnostics(run):
     gradient norm, its GRPO loss under "grpo_loss" (about 0 whatever the progress, so not "loss",
     which doctor reads as a supervised loss), its mean reward, the update norms, the base model and
     the layers LoRA wrapped."""
-    from .models import head_module_names
     steps = run.log.to_dict()
     steps = {"grpo_loss": steps.pop("loss"), **steps, "reward": run.curve}
-    base = {"name": run.task.base_model(run.config.model),
-            "weights_sha256": weights_hash(run.model, head_module_names(run.model))}
-    targets = target_record(asked_targets(run.config, run.model), run.model, lora_layers(run.model))
-    return {"steps": steps, "update_norms": update_norms(run.model), "base_model": base, "target_modules": targets}
+    return {"steps": steps, **adapter_record(run.config, run.task, run.model)}
 
 
 def train_grpo(config: TrainConfig, progress=True, clock=time.perf_counter) -> TrainResult:

@@ -55,7 +55,11 @@ def lr_grid(table, metric, stat="mean"):
     {'LoRA r=4': {0.001: 0.1}}
     """
     named = table.assign(setting=[setting(row) for row in table.to_dict("records")])
-    return named.pivot_table(index="lr", columns="setting", values=metric, aggfunc=stat, sort=False).sort_index()
+    grid = named.pivot_table(index="lr", columns="setting", values=metric, aggfunc="mean", sort=False).sort_index()
+    if stat == "mean":
+        return grid
+    # the same rows and columns as the means, NaN where there is a single seed
+    return named.pivot_table(index="lr", columns="setting", values=metric, aggfunc=stat).reindex_like(grid)
 
 
 def lr_table(table, metric, digits=3):
@@ -68,8 +72,7 @@ def lr_table(table, metric, digits=3):
     >>> lr_table(table, "accuracy").to_dict()
     {'LoRA r=4': {0.0001: '', 0.001: '0.800 ± 0.100'}, 'full fine-tuning': {0.0001: '0.850', 0.001: ''}}
     """
-    means = lr_grid(table, metric)
-    errors = lr_grid(table, metric, "sem").reindex(index=means.index, columns=means.columns)
+    means, errors = lr_grid(table, metric), lr_grid(table, metric, "sem")
     text = means.map(lambda m: "" if m != m else f"{m:.{digits}f}")
     return text + errors.map(lambda e: "" if e != e else f" ± {e:.{digits}f}")
 

@@ -21,7 +21,7 @@ def lr_curves(table, metric, ratio=("LoRA r=4", "full fine-tuning")):
     shaded within one standard error where it has several seeds, a star at each setting's best; the
     title gives the ratio of the best lrs of the two settings in `ratio` when both are drawn."""
     grid, best = lr_grid(table, metric), best_lrs(table, metric)
-    errors = lr_grid(table, metric, "sem").reindex(index=grid.index, columns=grid.columns)
+    errors = lr_grid(table, metric, "sem")
     with matplotlib.rc_context({"font.size": 13}):
         fig = Figure(figsize=(8.5, 5))
         ax = fig.subplots()
